@@ -1,0 +1,1 @@
+"""JobLens: the Dagster code location, telemetry capture, the lake, jobs and the CLI."""

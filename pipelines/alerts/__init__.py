@@ -1,0 +1,1 @@
+"""Alert sensors and schedules around the alerting library."""

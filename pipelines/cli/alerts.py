@@ -1,0 +1,1 @@
+"""CLI: alert rules, silences and channels."""

@@ -1,0 +1,1 @@
+"""CLI: running workflows, the webhook trigger, run control, retention and backup."""

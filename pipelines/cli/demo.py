@@ -1,0 +1,1 @@
+"""CLI: ``joblens demo``."""

@@ -1,0 +1,50 @@
+"""CLI: the lake (compaction) and the Dagster UI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import typer
+
+from pipelines.cli.app import app
+from pipelines.cli.output import FORMAT_OPTION, Format, emit
+from pipelines.home import dagster_home, resolve_home
+
+
+@app.command()
+def compact(
+    table: list[str] = typer.Option(None, "--table", "-t", help="Only these tables (repeatable)."),
+    target_file_mb: int = typer.Option(256, min=1, help="Target size of a compacted file."),
+    row_group_rows: int = typer.Option(1_000_000, min=1000, help="Rows per Parquet row group."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Merge landing files into one compacted file per table and day; quarantine bad files."""
+    from pipelines.lake.compaction import compact as run_compaction
+
+    home = resolve_home().ensure()
+    report = run_compaction(home.lake, tuple(table or ()) or None, target_file_mb, row_group_rows)
+    emit(
+        ["days_compacted", "landing_files_merged", "rows_written", "files_written", "quarantined", "garbage_removed"],
+        [(report.days_compacted, report.landing_files_merged, report.rows_written, report.files_written,
+          len(report.quarantined), report.garbage_removed)],
+        fmt,
+    )
+    for path, reason in report.quarantined:
+        typer.echo(f"quarantined {path}: {reason}", err=True)
+
+
+@app.command()
+def ui(
+    host: str = typer.Option("127.0.0.1", help="Interface the webserver listens on."),
+    port: int = typer.Option(3000, help="Port of the webserver."),
+) -> None:
+    """Open the Dagster UI (webserver + daemon) on JobLens's code location and instance."""
+    from pipelines.instance import ensure_dagster_home
+
+    home = resolve_home().ensure()
+    env = dict(os.environ, DAGSTER_HOME=str(ensure_dagster_home(home)), JOBLENS_HOME=str(home.root))
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", host, "-p", str(port)]
+    typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
+    raise typer.Exit(subprocess.call(cmd, env=env))

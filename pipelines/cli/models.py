@@ -1,0 +1,1 @@
+"""CLI: ad-hoc SQL, model refresh, history simulation, export, job history."""

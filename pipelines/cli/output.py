@@ -1,0 +1,56 @@
+"""Printing data the same way in every command: ``--format table|csv|json``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Sequence
+
+import typer
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(Format.table, "--format", "-F", help="Output format.")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Format.table, title: str | None = None) -> None:
+    """Print ``rows`` (tuples in ``columns`` order) to stdout in ``fmt``."""
+    if fmt is Format.json:
+        json.dump([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], sys.stdout, indent=1, default=str)
+        sys.stdout.write("\n")
+    elif fmt is Format.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(str(column), overflow="fold")
+        for row in rows:
+            table.add_row(*["" if v is None else str(_plain(v)) for v in row])
+        Console(width=max(120, Console().width)).print(table)
+
+
+def emit_relation(relation, fmt: Format = Format.table, title: str | None = None) -> None:
+    """Print a DuckDB relation or cursor result."""
+    emit([d[0] for d in relation.description], relation.fetchall(), fmt, title)

@@ -1,0 +1,1 @@
+"""CLI: reports and dashboards."""

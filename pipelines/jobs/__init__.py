@@ -1,0 +1,1 @@
+"""The jobs JobLens runs: workflows, knowledge-base jobs and system jobs."""

@@ -1,0 +1,1 @@
+"""The Parquet lake: schemas, the landing writer, compaction and the one reader."""

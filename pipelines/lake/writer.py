@@ -1,0 +1,132 @@
+"""The lake writer: buffered rows become zstd Parquet files in ``landing/``, atomically.
+
+Layout: ``<lake>/landing/<table>/date=YYYY-MM-DD/<unique>.parquet`` plus a
+``<unique>.manifest.json`` sidecar (row count, SHA-256, schema version). File names are
+unique per process and host, so any number of writers run side by side without
+coordinating.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipelines.errors import JoblensError
+from pipelines.lake import schema as lake_schema
+from pipelines.lake.files import FileEntry, publish_parquet, unique_name
+
+
+def partition_dir(root: Path, table: str, day: date | str) -> Path:
+    return root / table / f"date={day if isinstance(day, str) else day.isoformat()}"
+
+
+def to_arrow(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
+    """Rows as dicts → an Arrow table of the table's schema; unknown or bad fields fail loudly."""
+    target = lake_schema.schema(table)
+    names = set(target.names)
+    version = lake_schema.schema_version(table)
+    prepared = []
+    for row in rows:
+        extra = set(row) - names
+        if extra:
+            raise JoblensError(f"lake table {table}: unknown field {sorted(extra)[0]!r}")
+        prepared.append({"schema_version": version, **row})
+    try:
+        return pa.Table.from_pylist(prepared, schema=target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+        raise JoblensError(f"lake table {table}: {exc}") from None
+
+
+def conform(table: str, data: pa.Table) -> pa.Table:
+    """Cast ``data`` to the current schema of ``table``, adding absent columns as nulls."""
+    target = lake_schema.schema(table)
+    columns = []
+    for field in target:
+        if field.name in data.column_names:
+            columns.append(data.column(field.name).cast(field.type))
+        elif field.name == "schema_version":
+            columns.append(pa.array([lake_schema.schema_version(table)] * data.num_rows, field.type))
+        else:
+            columns.append(pa.nulls(data.num_rows, field.type))
+    try:
+        return pa.Table.from_arrays(columns, schema=target)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise JoblensError(f"lake table {table}: {exc}") from None
+
+
+def split_by_day(data: pa.Table) -> dict[date, pa.Table]:
+    """The rows of ``data`` grouped by the UTC date of ``ts``."""
+    days = pc.cast(data.column("ts"), pa.date32())
+    out = {}
+    for day in pc.unique(days).to_pylist():
+        out[day] = data.filter(pc.equal(days, pa.scalar(day, pa.date32())))
+    return out
+
+
+def write_landing(lake: Path, table: str, data: pa.Table) -> list[Path]:
+    """Publish ``data`` (already of the table's schema) as one landing file per day."""
+    if data.num_rows == 0:
+        return []
+    version = lake_schema.schema_version(table)
+    paths = []
+    for day, part in sorted(split_by_day(data).items()):
+        path = partition_dir(lake / "landing", table, day) / f"{unique_name()}.parquet"
+        publish_parquet(part, path, version)
+        paths.append(path)
+    return paths
+
+
+class LakeWriter:
+    """Buffers rows per table and writes them as landing Parquet files.
+
+    ``add`` costs a list append; files are written when a table's buffer reaches
+    ``buffer_rows``, on ``flush()``, or when the writer is used as a context manager.
+    """
+
+    def __init__(self, lake: Path, buffer_rows: int = 100_000):
+        self.lake = Path(lake)
+        self.buffer_rows = buffer_rows
+        self._buffers: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+
+    def add(self, table: str, row: Mapping[str, Any]) -> None:
+        buffer = self._buffers[table]
+        buffer.append(row)
+        if len(buffer) >= self.buffer_rows:
+            self._flush_table(table)
+
+    def extend(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        for row in rows:
+            self.add(table, row)
+
+    def write(self, table: str, data: pa.Table) -> list[Path]:
+        """Write an Arrow table right away (it is conformed to the table's schema)."""
+        return write_landing(self.lake, table, conform(table, data))
+
+    def flush(self) -> list[Path]:
+        paths: list[Path] = []
+        for table in list(self._buffers):
+            paths.extend(self._flush_table(table))
+        return paths
+
+    def pending(self) -> int:
+        return sum(len(rows) for rows in self._buffers.values())
+
+    def _flush_table(self, table: str) -> list[Path]:
+        rows = self._buffers.pop(table, [])
+        if not rows:
+            return []
+        return write_landing(self.lake, table, to_arrow(table, rows))
+
+    def __enter__(self) -> "LakeWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.flush()
+
+
+__all__ = ["LakeWriter", "FileEntry", "conform", "partition_dir", "split_by_day", "to_arrow", "write_landing"]

@@ -1,0 +1,1 @@
+"""Report assets and schedules around the reports library."""

@@ -1,0 +1,1 @@
+"""Telemetry capture: from the Dagster event log and from inside ops."""
