@@ -44,7 +44,7 @@ def utcnow() -> datetime:
 
 def check(home_root: Path, now: datetime | None = None, dry_run: bool = False, rule_paths: list[Path] | None = None, channels=None) -> CheckReport:
     """Evaluate every rule at ``now`` and send what is due; ``dry_run`` changes and sends nothing."""
-    now = now or utcnow()
+    now, home_root = now or utcnow(), Path(home_root)
     ruleset = load_rules(rule_paths if rule_paths is not None else rule_files(home_root))
     report = CheckReport(now, dry_run, errors=list(ruleset.errors))
     samples = collect_samples(home_root, ruleset.rules, now, report.errors)

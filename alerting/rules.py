@@ -115,7 +115,7 @@ def rule_files(home_root: Path | None = None) -> list[Path]:
 def load_rules(files: list[Path]) -> RuleSet:
     """Every valid rule of every file; each problem becomes one line in ``RuleSet.errors``."""
     ruleset = RuleSet()
-    for path in files:
+    for path in map(Path, files):
         try:
             document = _read(path)
         except AlertingError as exc:

@@ -105,10 +105,10 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Apprise json:// and form:// endpoints; ``status`` is what it answers (500 = outage)."""
+    """Apprise json:// and form:// endpoints; paths in ``failing`` answer 500 (an outage)."""
 
     port: int
-    status: int = 200
+    failing: set[str] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
 
     def url(self, scheme: str, path: str) -> str:
@@ -126,10 +126,11 @@ def http_receiver():
         def do_POST(self):
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
             ctype = self.headers.get("Content-Type", "")
-            if receiver.status == 200:
+            status = 500 if self.path.lstrip("/") in receiver.failing else 200
+            if status == 200:
                 fields = json.loads(raw) if "json" in ctype else dict(urllib.parse.parse_qsl(raw))
                 receiver.received.append(Received(self.path, ctype, fields))
-            self.send_response(receiver.status)
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args):

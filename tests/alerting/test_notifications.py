@@ -177,7 +177,7 @@ def test_capture_lagging_mutes_rules_that_need_fresh_data(scenario, http_receive
 
 def test_delivery_failure_is_retried_with_backoff_and_nothing_is_lost(scenario, http_receiver, joblens_home):
     scenario.rules()
-    http_receiver.status = 500
+    http_receiver.failing.add("ops")
     report = scenario.at(0, {"ingest": (6, 10)})
     assert (report.delivery.sent, report.delivery.failed, report.delivery.waiting) == (0, 1, 1)
     scenario.at(0.5, {"ingest": (6, 10)})  # backoff: not retried before a minute
@@ -186,7 +186,7 @@ def test_delivery_failure_is_retried_with_backoff_and_nothing_is_lost(scenario, 
     with open_store(joblens_home.root) as con:
         attempts = con.execute("select title, attempts, status from alert_notifications order by id").fetchall()
     assert attempts == [("[FIRING:1] failing_jobs (critical)", 3, "pending"), ("[RESOLVED:1] failing_jobs", 0, "pending")]
-    http_receiver.status = 200
+    http_receiver.failing.clear()
     scenario.at(20, {"ingest": (0, 10)})
     assert titles(http_receiver.at("ops")) == ["[FIRING:1] failing_jobs (critical)", "[RESOLVED:1] failing_jobs"]
     scenario.at(30, {"ingest": (0, 10)})
@@ -195,14 +195,15 @@ def test_delivery_failure_is_retried_with_backoff_and_nothing_is_lost(scenario, 
 
 def test_five_failures_in_a_row_report_the_broken_channel_elsewhere(scenario, http_receiver, smtp_receiver, joblens_home):
     scenario.rules()
-    http_receiver.status = 500
+    http_receiver.failing.add("ops")
     for minutes in (0, 1, 3, 7):
         scenario.at(minutes, {"ingest": (6, 10)})
     assert http_receiver.at("oncall") == [] and smtp_receiver.messages == []
     scenario.at(15, {"ingest": (6, 10)})  # the fifth failed attempt
     scenario.at(31, {"ingest": (6, 10)})  # the sixth: reported only once
-    http_receiver.status = 200  # also the ops endpoint: the notice goes to the other routes only
-    assert titles(http_receiver.at("oncall")) == []
+    assert http_receiver.at("ops") == []
+    assert titles(http_receiver.at("oncall")) == ["[CHANNEL DOWN] ops"]
+    assert "5 deliveries in a row to channel 'ops' failed" in http_receiver.at("oncall")[0].fields["message"]
     [mail] = smtp_receiver.messages
     assert mail["Subject"] == "[CHANNEL DOWN] ops" and mail["To"] == "oncall@joblens.test"
     lines = (joblens_home.root / "alerts" / "test.jsonl").read_text().splitlines()
