@@ -1,1 +1,1 @@
-"""Alert sensors and schedules around the alerting library."""
+"""Alert sensors, the rules evaluation tick and the alert_quality asset around the alerting library."""
