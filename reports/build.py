@@ -1,0 +1,80 @@
+"""From the warehouse to a report's data model: the period's queries, then each kind's sections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import ModuleType
+
+import duckdb
+
+from reports.errors import ReportError
+from reports.kinds import cost, performance, reliability, summary
+from reports.model import Coverage, Note, Report, Section
+from reports.period import Period
+from reports.warehouse import ReportQueries, missing_tables
+
+KINDS: dict[str, ModuleType] = {
+    "summary": summary,
+    "reliability": reliability,
+    "performance": performance,
+    "cost": cost,
+}
+# Kinds that read step attempts as well as runs.
+_NEEDS_STEPS = {"reliability", "performance", "cost"}
+REQUIRED_TABLES = ("fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status")
+DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
+
+
+def build_report(
+    con: duckdb.DuckDBPyConnection,
+    kind: str,
+    period: Period,
+    generated_at: datetime,
+    team: str | None = None,
+    dagster_url: str = DEFAULT_DAGSTER_URL,
+) -> Report:
+    """The report of ``kind`` over ``period`` from the warehouse behind ``con``."""
+    module = _kind(kind)
+    _check_tables(con)
+    con.execute("set timezone = 'UTC'")
+    q = ReportQueries(con, period, period.previous(), team)
+    q.stage("stage_runs")
+    coverage = _coverage(q)
+    title = f"JobLens {module.TITLE.lower()} report" + (f" — team {team}" if team else "")
+    report = Report(title, kind, period, generated_at, coverage, [], team, dagster_url, q.previous)
+    if coverage.runs_in_period == 0:
+        report.empty = True
+        report.sections = [_empty_section(q)]
+        return report
+    if kind in _NEEDS_STEPS:
+        q.stage("stage_steps")
+    report.sections = module.build(q)
+    return report
+
+
+def _kind(kind: str) -> ModuleType:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise ReportError(f"unknown report kind {kind!r}; kinds are: {', '.join(KINDS)}") from None
+
+
+def _check_tables(con: duckdb.DuckDBPyConnection) -> None:
+    missing = missing_tables(con, REQUIRED_TABLES)
+    if missing:
+        raise ReportError(f"the warehouse has no table {', '.join(missing)}; run `joblens refresh` first")
+
+
+def _coverage(q: ReportQueries) -> Coverage:
+    row = q.one("coverage")
+    counts = {name: int(row[name]) for name in ("fct_runs", "fct_steps", "agg_cost_daily", "failure_patterns")}
+    return Coverage(counts, row["latest_event_at"], int(row["runs_in_period"]))
+
+
+def _empty_section(q: ReportQueries) -> Section:
+    scope = f" for team {q.team}" if q.team else ""
+    previous = q.one("headline") if q.rows("headline") else {}
+    before = f" In {q.previous.label}, {previous['runs']:,} runs finished." if previous.get("runs") else ""
+    return Section("No jobs ran in this period", [
+        Note(f"No jobs ran in this period{scope}: no run finished between {q.period.start:%d %b %Y} and {q.period.last_day:%d %b %Y}.{before}", "empty"),
+    ])

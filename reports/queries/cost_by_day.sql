@@ -1,0 +1,7 @@
+-- Model cost per day and model over the current period.
+select day, model, sum(cost_usd) as cost_usd
+from agg_cost_daily
+where day >= $start and day < $end
+  and ($team::varchar is null or job_name in (select job_name from fct_runs where team = $team))
+group by day, model
+order by day, model

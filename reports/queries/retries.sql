@@ -1,0 +1,29 @@
+-- Retry economics of the current period per job and error code: how often a retry won a failed
+-- step back, and the time and cost spent in attempts that failed.
+with steps as (
+    select
+        run_id, job_name, step_key,
+        arg_min(error_code, attempt) filter (status in ('failed', 'up_for_retry')) as error_code,
+        count(*) filter (status in ('failed', 'up_for_retry')) as failed_attempts,
+        count(*) filter (attempt > 1) as retries,
+        bool_or(attempt > 1 and status = 'completed') as won_back,
+        coalesce(sum(duration_s) filter (status in ('failed', 'up_for_retry')), 0) as failed_s,
+        coalesce(sum(cost_usd) filter (status in ('failed', 'up_for_retry')), 0) as failed_cost_usd
+    from report_steps
+    where is_current
+    group by run_id, job_name, step_key
+    having count(*) filter (status in ('failed', 'up_for_retry')) > 0
+)
+
+select
+    job_name,
+    coalesce(error_code, 'unknown') as error_code,
+    sum(failed_attempts) as failed_attempts,
+    sum(retries) as retries,
+    count(*) filter (won_back) / nullif(count(*) filter (retries > 0), 0) as retry_success_rate,
+    sum(failed_s) as failed_attempt_s,
+    sum(failed_cost_usd) as failed_attempt_cost_usd
+from steps
+group by job_name, coalesce(error_code, 'unknown')
+order by failed_attempt_s desc, job_name, error_code
+limit $limit

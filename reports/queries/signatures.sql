@@ -1,0 +1,26 @@
+-- Error signatures of failed runs in the current period, with the previous period's count.
+with occurrences as (
+    select
+        error_signature as signature,
+        is_current,
+        count(*) as runs,
+        count(distinct job_name) as jobs,
+        arg_max(run_id, ended_at) as last_run_id,
+        arg_max(job_name, ended_at) as last_job_name
+    from report_runs
+    where error_signature is not null
+    group by error_signature, is_current
+),
+
+final as (
+    select
+        c.signature, f.error_code, f.error_class, f.transient, f.sample_message, f.remediation,
+        c.runs as occurrences, coalesce(p.runs, 0) as prev_occurrences, c.jobs as jobs_affected,
+        f.first_seen, coalesce(f.first_seen >= $start, false) as is_new, c.last_run_id, c.last_job_name
+    from occurrences c
+    left join occurrences p on p.signature = c.signature and not p.is_current
+    left join failure_patterns f on f.signature = c.signature
+    where c.is_current
+)
+
+select * from final order by occurrences desc, signature limit $limit

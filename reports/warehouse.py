@@ -1,0 +1,97 @@
+"""Reading the warehouse: a read-only DuckDB connection and the report's named queries.
+
+Reports read only the public models of the warehouse (``sql/README.md``). Each query is a
+file in ``reports/queries/``; values go in as bound parameters (``$start``, ``$team`` …).
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from reports.errors import ReportError
+from reports.period import Period
+
+_PARAM = re.compile(r"\$([a-z_]+)")
+
+
+@contextmanager
+def open_warehouse(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection; the warehouse file is shared with the refresh."""
+    path = Path(path)
+    if not path.exists():
+        raise ReportError(f"warehouse {path} does not exist; run `joblens refresh` first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise ReportError(f"cannot open warehouse {path}: {exc}") from None
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@lru_cache(maxsize=None)
+def query_text(name: str) -> str:
+    return resources.files("reports").joinpath("queries", f"{name}.sql").read_text()
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Run ``sql`` binding only the parameters it names (DuckDB rejects unused ones)."""
+    wanted = set(_PARAM.findall(sql))
+    return con.execute(sql, {k: v for k, v in params.items() if k in wanted})
+
+
+def fetch(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of ``sql`` as dicts."""
+    cursor = execute(con, sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def missing_tables(con: duckdb.DuckDBPyConnection, names: tuple[str, ...]) -> list[str]:
+    present = {row[0] for row in con.execute("select table_name from information_schema.tables").fetchall()}
+    return [name for name in names if name not in present]
+
+
+@dataclass
+class ReportQueries:
+    """One report's view of the warehouse: its period, the one before, and the team scope."""
+
+    con: duckdb.DuckDBPyConnection
+    period: Period
+    previous: Period
+    team: str | None = None
+    _cache: dict[tuple, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {
+            "start": self.period.start,
+            "end": self.period.end,
+            "prev_start": self.previous.start,
+            "prev_end": self.previous.end,
+            "team": self.team,
+        }
+
+    def rows(self, name: str, **extra: Any) -> list[dict[str, Any]]:
+        """Rows of the named query; several sections share a query, so it runs once."""
+        key = (name, tuple(sorted(extra.items())))
+        if key not in self._cache:
+            self._cache[key] = fetch(self.con, query_text(name), {**self.params, **extra})
+        return self._cache[key]
+
+    def one(self, name: str, **extra: Any) -> dict[str, Any]:
+        rows = self.rows(name, **extra)
+        return rows[0] if rows else {}
+
+    def stage(self, name: str) -> None:
+        """Materialize a temp table the later queries share (one scan of a fact table)."""
+        execute(self.con, query_text(name), self.params)
