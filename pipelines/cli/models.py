@@ -1,1 +1,28 @@
 """CLI: ad-hoc SQL, model refresh, history simulation, export, job history."""
+
+
+# --- joblens refresh ---------------------------------------------------------------------
+
+from pipelines.cli.app import app  # noqa: E402
+from pipelines.cli.output import FORMAT_OPTION, Format, emit  # noqa: E402
+
+import typer  # noqa: E402
+
+
+@app.command("refresh")
+def refresh_command(
+    full: bool = typer.Option(False, "--full", help="Rebuild every model from the whole lake."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Bring the warehouse models up to date with the lake (only changed days unless --full)."""
+    from pipelines.home import resolve_home
+    from pipelines.models.materialize import materialize_models
+
+    home = resolve_home().ensure()
+    rows = materialize_models(home, full=full)
+    columns = ["model", "mode", "action", "rows", "rows_written", "checks"]
+    emit(columns, [[r[c] for c in columns] for r in rows], fmt)
+    failed = [r["model"] for r in rows if r["checks"].startswith("failed")]
+    if failed:
+        typer.echo(f"audits failed on: {', '.join(failed)}", err=True)
+        raise typer.Exit(1)

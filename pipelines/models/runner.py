@@ -1,0 +1,174 @@
+"""Materializing the models on one refresh connection: full rebuilds and incremental merges.
+
+Full: every model is rebuilt from the whole lake (``create or replace table … as``).
+
+Incremental, given the lake days that changed:
+
+1. the runs with any event on those days are the runs to recompute; their days in the
+   warehouse widen the lake window so each is rebuilt from all of its events;
+2. run-keyed models are built in the in-memory ``scratch`` catalog over that window, then
+   their rows replace the warehouse rows of exactly those runs (delete + insert);
+3. day-keyed models recompute every day those runs (before and after) or the changed
+   lake days fall on, again by delete + insert; windowed table models are rebuilt.
+
+Re-running the same days repeats the same deletes and inserts: idempotent by construction.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lake import reader
+from pipelines.models.catalog import Catalog, Model
+from pipelines.models.state import MODELLED_TABLES
+from pipelines.models.warehouse import SCRATCH, WAREHOUSE, table_exists
+
+# A run is re-read from at most this many days of lake partitions around its change.
+MAX_RUN_SPAN_DAYS = 31
+
+
+@dataclass
+class ModelResult:
+    name: str
+    kind: str
+    action: str  # view, rebuilt, merged
+    rows: int | None
+    rows_written: int | None
+    seconds: float
+
+
+def create_views(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> list[ModelResult]:
+    results = []
+    for name in catalog.order:
+        model = catalog.models[name]
+        if not model.persisted:
+            started = time.perf_counter()
+            con.execute(f"create or replace temp view {name} as\n{model.sql}")
+            results.append(ModelResult(name, model.kind, "view", None, None, time.perf_counter() - started))
+    return results
+
+
+def run_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str]) -> list[ModelResult]:
+    """Rebuild ``selected`` persisted models from the whole lake, in dependency order."""
+    reader.connect(lake, con=con, tables=MODELLED_TABLES)
+    results = create_views(con, catalog)
+    con.execute(f"use {WAREHOUSE}")
+    for name in selected:
+        results.append(_rebuild(con, catalog.models[name]))
+    return results
+
+
+def run_incremental(
+    con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str], changed: set[str]
+) -> tuple[list[ModelResult], int]:
+    """Recompute the runs and days touched by ``changed`` lake days; returns results and run count."""
+    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=changed)
+    con.execute(
+        "create or replace temp table refresh_runs as select distinct run_id from ("
+        " select run_id from runs union all select run_id from steps"
+        " union all select run_id from errors union all select run_id from model_calls)"
+    )
+    window = set(changed) | _run_span_days(con, max(changed))
+    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
+    results = create_views(con, catalog)
+    old_days = _run_days(con)
+    for name in selected:
+        model = catalog.models[name]
+        if model.kind == "incremental_by_run":
+            results.append(_merge_runs(con, model))
+    days = sorted((old_days | _run_days(con) | {date.fromisoformat(d) for d in changed})
+                  & {date.fromisoformat(d) for d in window})
+    con.execute("create or replace temp table refresh_days as select unnest(?::date[]) as day", [days])
+    con.execute(f"use {WAREHOUSE}")
+    for name in selected:
+        model = catalog.models[name]
+        if model.kind == "incremental_by_day":
+            results.append(_merge_days(con, model))
+        elif model.kind == "table":
+            results.append(_rebuild(con, model))
+    runs = con.execute("select count(*) from refresh_runs").fetchone()[0]
+    return results, runs
+
+
+def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str) -> set[str]:
+    """Lake days spanned by the runs to recompute, as the warehouse knows them so far."""
+    if not table_exists(con, "fct_runs"):
+        return set()
+    rows = con.execute(
+        f"""
+        with spans as (
+            select cast(queued_at as date) as first_day,
+                cast(coalesce(ended_at, ?::date) as date) as last_day
+            from {WAREHOUSE}.fct_runs
+            where run_id in (select run_id from refresh_runs)
+        )
+        select distinct cast(days.day as date)
+        from spans, generate_series(first_day, least(last_day, first_day + {MAX_RUN_SPAN_DAYS}), interval 1 day)
+            as days(day)
+        """,
+        [last_changed],
+    ).fetchall()
+    return {r[0].isoformat() for r in rows}
+
+
+def _run_days(con: duckdb.DuckDBPyConnection) -> set[date]:
+    if not table_exists(con, "fct_runs"):
+        return set()
+    rows = con.execute(
+        f"select distinct day from {WAREHOUSE}.fct_runs where run_id in (select run_id from refresh_runs)"
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _rebuild(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    started = time.perf_counter()
+    con.execute(f"create or replace table {WAREHOUSE}.{model.name} as\n{model.sql}")
+    rows = _count(con, f"{WAREHOUSE}.{model.name}")
+    return ModelResult(model.name, model.kind, "rebuilt", rows, rows, time.perf_counter() - started)
+
+
+def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    """Build the model's rows for the window in scratch, then replace those runs' rows."""
+    if not table_exists(con, model.name):
+        con.execute(f"use {WAREHOUSE}")
+        return _rebuild(con, model)
+    started = time.perf_counter()
+    con.execute(f"use {SCRATCH}")
+    # unqualified names resolve to scratch first (run-keyed models built just before),
+    # then to the warehouse (reference tables)
+    con.execute(f"set search_path = '{SCRATCH}.main,{WAREHOUSE}.main'")
+    try:
+        con.execute(f"create or replace table {SCRATCH}.{model.name} as\n{model.sql}")
+    finally:
+        con.execute(f"use {WAREHOUSE}")
+        con.execute("reset search_path")
+    con.execute(f"delete from {WAREHOUSE}.{model.name} where run_id in (select run_id from refresh_runs)")
+    written = con.execute(
+        f"insert into {WAREHOUSE}.{model.name} by name select * from {SCRATCH}.{model.name} "
+        "where run_id in (select run_id from refresh_runs)"
+    ).fetchone()[0]
+    return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
+                       time.perf_counter() - started)
+
+
+def _merge_days(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    """Replace the rows of the days to refresh with the model's rows for those days."""
+    if not table_exists(con, model.name):
+        return _rebuild(con, model)
+    started = time.perf_counter()
+    con.execute(f"delete from {WAREHOUSE}.{model.name} where day in (select day from refresh_days)")
+    written = con.execute(
+        f"insert into {WAREHOUSE}.{model.name} by name select * from (\n{model.sql}\n) as model_rows "
+        "where day in (select day from refresh_days)"
+    ).fetchone()[0]
+    return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
+                       time.perf_counter() - started)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"select count(*) from {table}").fetchone()[0]

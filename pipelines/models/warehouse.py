@@ -1,0 +1,79 @@
+"""The warehouse file and the DuckDB connections a refresh runs on.
+
+A refresh connection opens ``warehouse.duckdb`` read-write with a memory limit and a
+spill folder inside JOBLENS_HOME, so a big refresh spills to disk instead of dying.
+It attaches an in-memory ``scratch`` catalog where incremental runs build the rows of
+the runs they recompute before merging them into the warehouse.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+
+from pipelines.errors import JoblensError
+from pipelines.home import Home
+
+MEMORY_LIMIT_ENV = "JOBLENS_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "1GB"
+WAREHOUSE = "warehouse"
+SCRATCH = "scratch"
+
+
+def memory_limit(configured: str | None = None) -> str:
+    """The DuckDB memory limit: the configured one, else ``$JOBLENS_DUCKDB_MEMORY_LIMIT``, else 1GB."""
+    return configured or os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def spill_dir(home: Home):
+    return home.root / "tmp" / "duckdb"
+
+
+@contextmanager
+def refresh_connection(home: Home, limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse, with the scratch catalog attached."""
+    home.ensure()
+    spill_dir(home).mkdir(parents=True, exist_ok=True)
+    config = {"memory_limit": memory_limit(limit), "temp_directory": str(spill_dir(home))}
+    if threads:
+        config["threads"] = threads
+    con = _connect(home, config, read_only=False)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        con.execute(f"attach ':memory:' as {SCRATCH}")
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def read_connection(home: Home) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection to the warehouse (for reports, alerts, checks)."""
+    if not home.warehouse.exists():
+        raise JoblensError(f"no warehouse at {home.warehouse}; run `joblens refresh` first")
+    con = _connect(home, {"memory_limit": memory_limit()}, read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        yield con
+    finally:
+        con.close()
+
+
+def _connect(home: Home, config: dict, read_only: bool) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(home.warehouse), read_only=read_only, config=config)
+    except duckdb.IOException as exc:
+        raise JoblensError(f"cannot open warehouse {home.warehouse}: {str(exc).splitlines()[0]}") from None
+    except duckdb.InvalidInputException as exc:
+        raise JoblensError(f"bad DuckDB setting for {home.warehouse}: {str(exc).splitlines()[0]}") from None
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, name: str, catalog: str = WAREHOUSE) -> bool:
+    row = con.execute(
+        "select count(*) from duckdb_tables() where database_name = ? and schema_name = 'main' and table_name = ?",
+        [catalog, name],
+    ).fetchone()
+    return bool(row[0])
