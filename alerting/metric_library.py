@@ -111,39 +111,40 @@ def duration_p95_regression(ctx: MetricContext) -> list[Sample]:
     return rows_to_samples(ctx.con.execute(sql, args), ctx.group_by)
 
 
-@metric("budget_share_used", ("scope", "name"), ("scope", "name"))
-def budget_share_used(ctx: MetricContext) -> list[Sample]:
-    """Share of each monthly budget spent so far this month (month-to-date spend / budget)."""
-    sql = """
-        select scope, name, share_used as value, spent_usd, budget_usd, forecast_usd
-        from budget_status where month = date_trunc('month', $now::date) and budget_usd > 0"""
-    return rows_to_samples(ctx.con.execute(sql, {"now": ctx.now}), ctx.group_by)
+BUDGET_MATCH = """case budget.scope
+            when 'total' then true
+            when 'job' then spend.job_name glob budget.match
+            when 'team' then spend.team glob budget.match
+            when 'model' then spend.model glob budget.match or (spend.provider || '/' || spend.model) glob budget.match
+        end"""
 
 
-@metric("budget_forecast_share", ("scope", "name"), ("scope", "name"))
+@metric("budget_forecast_share", ("budget", "scope"), ("budget",))
 def budget_forecast_share(ctx: MetricContext) -> list[Sample]:
-    """Forecast month-end spend divided by the monthly budget."""
+    """Forecast month-end spend divided by the monthly budget (budget_status of the evaluation's month)."""
     sql = """
-        select scope, name, forecast_usd / budget_usd as value, forecast_usd, spent_usd, budget_usd
+        select budget_name as budget, scope, forecast_share as value, spend_mtd_usd, forecast_month_end_usd, budget_usd
         from budget_status where month = date_trunc('month', $now::date) and budget_usd > 0"""
     return rows_to_samples(ctx.con.execute(sql, {"now": ctx.now}), ctx.group_by)
 
 
-@metric("daily_budget_share", ("scope", "name"), ("scope", "name"))
+@metric("daily_budget_share", ("budget", "scope"), ("budget",))
 def daily_budget_share(ctx: MetricContext) -> list[Sample]:
-    """Today's cost divided by the daily share of the monthly budget (budget / days in the month)."""
-    sql = """
-        with today as (
-            select 'job' as scope, job_name as name, sum(cost_usd) as cost_usd from agg_cost_daily where day = $now::date group by job_name
-            union all
-            select 'model', model, sum(cost_usd) from agg_cost_daily where day = $now::date group by model
-            union all
-            select 'team', team, sum(cost_usd) from fct_runs where day = $now::date and team is not null group by team
+    """Today's cost divided by the daily share of its monthly budget (budget / days in the month)."""
+    sql = f"""
+        with job_teams as (
+            select job_name, arg_max(team, queued_at) as team from fct_runs where team is not null group by job_name
+        ),
+        spend as (
+            select c.job_name, c.provider, c.model, c.cost_usd, t.team
+            from agg_cost_daily c left join job_teams t using (job_name) where c.day = $now::date
         )
-        select b.scope, b.name, t.cost_usd / (b.budget_usd / day(last_day($now::date))) as value,
-               t.cost_usd as cost_today_usd, b.budget_usd
-        from budget_status b join today t on t.scope = b.scope and t.name = b.name
-        where b.month = date_trunc('month', $now::date) and b.budget_usd > 0"""
+        select budget.budget_name as budget, budget.scope,
+               sum(spend.cost_usd) / (budget.budget_usd / budget.days_in_month) as value,
+               sum(spend.cost_usd) as cost_today_usd, budget.budget_usd
+        from budget_status budget join spend on {BUDGET_MATCH}
+        where budget.month = date_trunc('month', $now::date) and budget.budget_usd > 0
+        group by budget.budget_name, budget.scope, budget.budget_usd, budget.days_in_month"""
     return rows_to_samples(ctx.con.execute(sql, {"now": ctx.now}), ctx.group_by)
 
 

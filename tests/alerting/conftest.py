@@ -33,8 +33,9 @@ TABLES = {
     "failure_patterns": """signature varchar, error_code varchar, error_class varchar, transient boolean,
         sample_message varchar, remediation varchar, occurrences bigint, runs_affected bigint, jobs_affected bigint,
         first_seen timestamptz, last_seen timestamptz, occurrences_last_7d bigint, occurrences_prev_7d bigint, is_new boolean""",
-    "budget_status": """scope varchar, name varchar, month date, budget_usd double, spent_usd double,
-        forecast_usd double, share_used double""",
+    "budget_status": """budget_name varchar, scope varchar, match varchar, month date, budget_usd double,
+        spend_mtd_usd double, days_elapsed double, days_in_month integer, forecast_month_end_usd double,
+        share_used double, forecast_share double, warn_at double, status varchar""",
 }
 
 
