@@ -101,13 +101,18 @@ def silence_command(
 ) -> None:
     """Mute the alerts of a rule (optionally only some labels) until the silence expires."""
     from alerting.durations import parse_duration
+    from alerting.rules import load_rules, rule_files
     from alerting.store import open_store
-    from alerting.suppression import add_silence, parse_matchers
+    from alerting.suppression import RUN_FAILURE, add_silence, parse_matchers
 
+    root = _home_root()
+    known = {r.name for r in load_rules(rule_files(root)).rules} | {RUN_FAILURE, "*"}
+    if rule not in known:
+        raise JoblensError(f"--rule: no rule named {rule!r} (known: {', '.join(sorted(known))})")
     with _as_joblens_errors():
         matchers = parse_matchers(label)
         length = parse_duration(duration, "--for")
-        with open_store(_home_root()) as con:
+        with open_store(root) as con:
             silence = add_silence(con, rule, matchers, length, comment, by or getpass.getuser(), datetime.now(timezone.utc))
     typer.echo(f"silence {silence.id}: {rule} {json.dumps(matchers)} until {silence.ends_at:%Y-%m-%d %H:%M} UTC")
 
