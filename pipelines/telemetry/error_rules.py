@@ -1,8 +1,9 @@
 """The built-in classification table: (code, exception class or None, message regex or None).
 
-Order matters, the first match wins: specific causes (cancellation, budget, rate limits,
-authentication) come before broad ones (timeouts, network, 5xx), and programming errors
-come last so a ``ValueError`` that carries a 429 still counts as a rate limit.
+Order matters, the first match wins: cancellation and programming errors (by class)
+first, then specific causes (budget, rate limits, authentication) before broad ones
+(timeouts, network, 5xx); a bare ``ValueError`` is data validation only when no message
+rule said more, so a ``ValueError`` that carries a 429 still counts as a rate limit.
 Messages are searched case-insensitively.
 """
 
@@ -14,6 +15,19 @@ BUILTIN_RULES: tuple[tuple[str, str | None, str | None], ...] = (
     ("cancelled", "KeyboardInterrupt", None),
     ("cancelled", "CancelledError", None),
     ("cancelled", None, r"\b(?:run|step|job|task) (?:was )?(?:cancell?ed|terminated|interrupted)\b"),
+    # code defects: programming errors are decided by class, before any message rule,
+    # so KeyError('timeout') is a defect, not a timeout
+    ("code_defect", None, r"(?:too many|not enough) values to unpack"),
+    ("code_defect", "TypeError", None),
+    ("code_defect", "KeyError", None),
+    ("code_defect", "AttributeError", None),
+    ("code_defect", "NameError", None),
+    ("code_defect", "IndexError", None),
+    ("code_defect", "ZeroDivisionError", None),
+    ("code_defect", "AssertionError", None),
+    ("code_defect", "NotImplementedError", None),
+    ("code_defect", "RecursionError", None),
+    ("code_defect", "SyntaxError", None),
     # budget
     ("budget_exceeded", "BudgetExceededError", None),
     ("budget_exceeded", "BudgetExceeded", None),
@@ -77,17 +91,5 @@ BUILTIN_RULES: tuple[tuple[str, str | None, str | None], ...] = (
     ("data_validation", "ArrowInvalid", None),
     ("data_validation", None, r"validation (?:error|failed)|schema mismatch|failed (?:data )?(?:quality )?check"
                               r"|invalid (?:input|value|row|record|data)|expected .* (?:column|field)"),
-    # code defects: programming errors, tried last
-    ("code_defect", None, r"(?:too many|not enough) values to unpack"),
-    ("code_defect", "TypeError", None),
-    ("code_defect", "KeyError", None),
-    ("code_defect", "AttributeError", None),
-    ("code_defect", "NameError", None),
-    ("code_defect", "IndexError", None),
-    ("code_defect", "ZeroDivisionError", None),
-    ("code_defect", "AssertionError", None),
-    ("code_defect", "NotImplementedError", None),
-    ("code_defect", "RecursionError", None),
-    ("code_defect", "SyntaxError", None),
     ("data_validation", "ValueError", None),
 )

@@ -169,9 +169,11 @@ class Redactor:
             masked = True
         if not masked:
             return (text if limit is None else text[:limit]), False
-        rest = window[last:] if limit is None else window[last:max(last, limit)]
-        out.append(rest)
-        return "".join(out), True
+        if limit is None:
+            out.append(window[last:])
+            return "".join(out), True
+        out.append(window[last:max(last, limit)])
+        return "".join(out)[:limit], True  # masks are longer than what they hide: cut again
 
     def _pattern_for(self, text: str) -> re.Pattern | None:
         """One regex of the value patterns this text could match (None: it can match none)."""
