@@ -153,17 +153,18 @@ class Scenario:
     kinds: tuple[str, ...]  # step kinds it can hit
     weight: float
     frame: str  # the user's own frame at the top of the stack
+    job_types: tuple[str, ...] = ("workflow", "knowledge", "system")
 
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("provider_rate_limit", "rate_limit", "openai.RateLimitError",
              "Error code: 429 - Rate limit reached on tokens per min (TPM): Limit 200000, Used {n}, Requested {m}.",
              ("llm", "embed"), 3.0, "pipelines/jobs/workflow/steps.py:run_llm_step"),
-    Scenario("helpdesk_503", "upstream_5xx", "httpx.HTTPStatusError",
-             "Server error '503 Service Unavailable' for url 'https://helpdesk.example.com/api/tickets/{n}'",
+    Scenario("upstream_503", "upstream_5xx", "httpx.HTTPStatusError",
+             "Server error '503 Service Unavailable' for url 'https://api.partner.example.com/v2/records/{n}'",
              ("http",), 3.0, "pipelines/jobs/workflow/steps.py:run_http_step"),
-    Scenario("crm_timeout", "timeout", "httpx.ReadTimeout",
-             "timed out after 30 seconds reading https://crm.example.com/api/v2/companies/{n}",
+    Scenario("upstream_timeout", "timeout", "httpx.ReadTimeout",
+             "timed out after 30 seconds reading https://api.partner.example.com/v2/records/{n}",
              ("http",), 2.0, "pipelines/jobs/workflow/steps.py:run_http_step"),
     Scenario("connection_refused", "network", "httpx.ConnectError", "[Errno 111] Connection refused",
              ("http", "llm", "embed"), 1.0, "pipelines/jobs/workflow/steps.py:run_http_step"),
@@ -172,10 +173,12 @@ SCENARIOS: tuple[Scenario, ...] = (
              "pipelines/jobs/workflow/steps.py:run_validate_step"),
     Scenario("duckdb_oom", "resource_exhausted", "duckdb.OutOfMemoryException",
              "Out of Memory Error: could not allocate block of size {n} bytes", ("io", "transform"), 1.0,
-             "pipelines/jobs/knowledge/store.py:upsert_chunks"),
+             "pipelines/jobs/knowledge/store.py:upsert_chunks", ("knowledge", "system")),
     Scenario("document_missing", "dependency_missing", "FileNotFoundError",
              "[Errno 2] No such file or directory: 'data/knowledge/doc-{n}.md'", ("io", "transform"), 1.0,
-             "pipelines/jobs/knowledge/parse.py:read_document"),
+             "pipelines/jobs/knowledge/parse.py:read_document", ("knowledge",)),
+    Scenario("disk_full", "resource_exhausted", "OSError", "[Errno 28] No space left on device", ("io",), 1.0,
+             "pipelines/jobs/system/backup.py:copy_tree", ("system",)),
     Scenario("none_operand", "code_defect", "TypeError",
              "unsupported operand type(s) for +: 'NoneType' and 'int'", ("transform", "io", "validate"), 0.6,
              "pipelines/jobs/workflow/expressions.py:evaluate"),
@@ -201,8 +204,10 @@ REGRESSED_STEP = ("workflow__lead_enrichment", "enrich_company")
 
 ALL_SCENARIOS: tuple[Scenario, ...] = SCENARIOS + (NEW_SCENARIO, PREP_SCENARIO)
 
-# Failure bursts: (scenario, job-name prefix or "", step kinds hit). One is drawn per burst window.
-BURSTS = (("provider_rate_limit", ("llm", "embed")), ("helpdesk_503", ("http",)), ("crm_timeout", ("http",)))
+# Failure bursts: (scenario, step kinds hit, job hit or "" for all). One is drawn per burst window.
+BURSTS = (("provider_rate_limit", ("llm", "embed"), ""),
+          ("upstream_503", ("http",), "workflow__support_ticket_triage"),
+          ("upstream_timeout", ("http",), "workflow__lead_enrichment"))
 
 # Hour-of-day (UTC) and day-of-week (Monday first) arrival weights per profile.
 PROFILES = {
@@ -241,7 +246,7 @@ def steps_frame() -> pl.DataFrame:
                 "job_id": job_id, "step_idx": step_idx, "step_key": s.key, "kind": s.kind,
                 "median_s": s.median_s, "sigma": s.sigma, "cpu_share": s.cpu_share, "rss_mb": s.rss_mb,
                 "fail_p": s.fail_p, "calls": s.calls, "operation": s.operation,
-                "input_tokens": s.input_tokens, "output_tokens": s.output_tokens, "snapshot": s.snapshot,
+                "job_type": job.job_type, "job_name": job.name, "input_tokens": s.input_tokens, "output_tokens": s.output_tokens, "snapshot": s.snapshot,
                 "regressed": (job.name, s.key) == REGRESSED_STEP,
                 "new_error_step": (job.name, s.key) == NEW_SCENARIO_STEP,
             })

@@ -58,9 +58,9 @@ def bursts(seed: int, window: Window, days: int) -> list[Burst]:
         u_start, u_len, u_scn = u[3 * k: 3 * k + 3]
         span = 6 * 86400.0 if k == 0 else window.end - window.start
         start = window.end - span + u_start * (span - 4 * 3600.0)
-        name, kinds = cat.BURSTS[int(u_scn * len(cat.BURSTS))]
+        name, kinds, job_name = cat.BURSTS[int(u_scn * len(cat.BURSTS))]
         scenario = next(i for i, s in enumerate(cat.ALL_SCENARIOS) if s.name == name)
-        out.append(Burst(max(window.start, start), start + 3600.0 * (1 + 3 * u_len), scenario, kinds))
+        out.append(Burst(max(window.start, start), start + 3600.0 * (1 + 3 * u_len), scenario, kinds, job_name))
     return out
 
 

@@ -121,13 +121,15 @@ def _model_choice(u: pl.Expr, choices: dict[tuple[str, str], tuple]) -> tuple[pl
 def model_call_rows(at: pl.DataFrame, choices: dict, draws: Draws, end: float) -> pl.DataFrame:
     """Calls of model-backed steps: tokens, cache hits, latency and outcome per call."""
     calling = at.filter((pl.col("calls") > 0) & pl.col("status").is_in(["completed", *FAILED]) & (pl.col("t_start") < end))
-    calling = calling.with_columns(draws.uniform("n_calls", calling.height).alias("u_n"))
+    # One model per attempt: a step calls the model its config names, not a different one per call.
+    calling = calling.with_columns(draws.uniform("n_calls", calling.height).alias("u_n"),
+                                   draws.uniform("model", calling.height).alias("u_model"))
     n_calls = pl.when(pl.col("status") == "completed").then((pl.col("calls") * (0.5 + pl.col("u_n"))).round(0).clip(1, None)).otherwise(1)
     calls = calling.with_columns(n=n_calls.cast(pl.Int32)).with_columns(k=pl.int_ranges(0, pl.col("n"), dtype=pl.Int32)).explode("k")
     calls = calls.with_columns(t_call=pl.col("t_start") + (pl.col("k") + 1).cast(pl.Float64) / pl.col("n") * pl.col("dur"))
     calls = calls.filter(pl.col("t_call") < end)
     m = calls.height
-    calls = calls.with_columns(draws.uniform("model", m).alias("u_model"), draws.uniform("cache", m).alias("u_cache"),
+    calls = calls.with_columns(draws.uniform("cache", m).alias("u_cache"),
                                draws.normal("tin", m).alias("z_in"), draws.normal("tout", m).alias("z_out"),
                                draws.uniform("lat", m).alias("u_lat"))
     provider, model = _model_choice(pl.col("u_model"), choices)

@@ -134,7 +134,7 @@ def schedule_queue(runs: pl.DataFrame, limits: dict[str, int], slots: dict[str, 
     """Start times under the pools' limits, first come first served; retries arrive after their parent ends.
 
     ``runs`` needs idx, arrival (null for a retry), pool, busy_s, queue_cancel, child_idx,
-    child_delay_s. ``slots`` (pool → heap of slot free times) carries over between chunks.
+    child_delay_s, dequeue_s. ``slots`` (pool → heap of slot free times) carries over between chunks.
     """
     idx = runs["idx"].to_list()
     pos = {v: i for i, v in enumerate(idx)}
@@ -144,6 +144,7 @@ def schedule_queue(runs: pl.DataFrame, limits: dict[str, int], slots: dict[str, 
     cancel = runs["queue_cancel"].to_list()
     child = runs["child_idx"].to_list()
     delay = runs["child_delay_s"].to_list()
+    dequeue = runs["dequeue_s"].to_list()  # the coordinator's polling: never instant, even when a slot is free
     start: list[float | None] = [None] * len(idx)
     pending: list[tuple[float, int]] = []
 
@@ -151,7 +152,7 @@ def schedule_queue(runs: pl.DataFrame, limits: dict[str, int], slots: dict[str, 
         if cancel[i]:
             return
         heap = slots.setdefault(pool[i], [0.0] * limits.get(pool[i], 1))
-        begin = max(arrival[i], heapq.heappop(heap))
+        begin = max(arrival[i] + dequeue[i], heapq.heappop(heap))
         heapq.heappush(heap, begin + busy[i])
         start[i] = begin
         if child[i] is not None:

@@ -27,6 +27,7 @@ class Burst:
     end: float
     scenario: int  # index into ALL_SCENARIOS
     kinds: tuple[str, ...]
+    job_name: str = ""  # "" hits every job
 
 
 def scenario_frame(transient_by_code: dict[str, bool]) -> pl.DataFrame:
@@ -38,12 +39,15 @@ def scenario_frame(transient_by_code: dict[str, bool]) -> pl.DataFrame:
 
 
 def _scenario_choice(u: pl.Expr) -> pl.Expr:
-    """A usual scenario for the step's kind, by weight."""
+    """A usual scenario for the step's kind and job type, by weight (null: the step cannot fail)."""
     expr = pl.lit(None, dtype=pl.Int32)
     for kind in ("http", "llm", "embed", "validate", "transform", "io"):
-        options = [(i, s.weight) for i, s in enumerate(cat.SCENARIOS) if kind in s.kinds]
-        chosen = pick(u, [w for _, w in options], [i for i, _ in options]).cast(pl.Int32)
-        expr = pl.when(pl.col("kind") == kind).then(chosen).otherwise(expr)
+        for job_type in ("workflow", "knowledge", "system"):
+            options = [(i, s.weight) for i, s in enumerate(cat.SCENARIOS) if kind in s.kinds and job_type in s.job_types]
+            if not options:
+                continue
+            chosen = pick(u, [w for _, w in options], [i for i, _ in options]).cast(pl.Int32)
+            expr = pl.when((pl.col("kind") == kind) & (pl.col("job_type") == job_type)).then(chosen).otherwise(expr)
     return expr
 
 
@@ -65,6 +69,8 @@ def plan_steps(runs: pl.DataFrame, steps: pl.DataFrame, scenarios: pl.DataFrame,
     )
     for b in bursts:
         hit = pl.col("hint").is_between(b.start, b.end, closed="left") & pl.col("kind").is_in(list(b.kinds))
+        if b.job_name:
+            hit = hit & (pl.col("job_name") == b.job_name)
         rs = rs.with_columns(p=pl.when(hit).then(0.45).otherwise("p"),
                              scn=pl.when(hit).then(pl.lit(b.scenario, pl.Int32)).otherwise("scn"),
                              burst=pl.col("burst") | hit)
@@ -72,7 +78,8 @@ def plan_steps(runs: pl.DataFrame, steps: pl.DataFrame, scenarios: pl.DataFrame,
     fresh = pl.col("new_error_step") & (pl.col("hint") >= window_end - NEW_ERROR_DAYS * 86400)
     rs = rs.with_columns(p=pl.when(fresh).then(0.2).otherwise("p"),
                          scn=pl.when(fresh).then(pl.lit(new_scn, pl.Int32)).otherwise("scn"))
-    rs = rs.join(scenarios, on="scn", how="left").with_columns(failed=pl.col("u_fail") < pl.col("p"))
+    rs = rs.join(scenarios, on="scn", how="left").with_columns(
+        failed=(pl.col("u_fail") < pl.col("p")) & pl.col("scn").is_not_null())
     exhaust_at = pl.when(pl.col("burst")).then(0.5).otherwise(0.78)
     n_failed = (pl.when(~pl.col("failed")).then(0)
                 .when(~pl.col("transient")).then(1)

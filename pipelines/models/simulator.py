@@ -109,13 +109,15 @@ def _per_run_draws(runs: pl.DataFrame, draws: Draws) -> pl.DataFrame:
     prep = pl.col("job_id").replace_strict({i: j.prep_s for i, j in enumerate(cat.JOBS)}, return_dtype=pl.Float64)
     runs = runs.with_columns(draws.uniform("prep_s", n).alias("u_prep"), draws.uniform("tail", n).alias("u_tail"),
                              draws.uniform("actor", n).alias("u_actor"), draws.uniform("retry", n).alias("u_retry"),
-                             draws.uniform("delay", n).alias("u_delay"), draws.uniform("cwait", n).alias("u_cwait"))
+                             draws.uniform("delay", n).alias("u_delay"), draws.uniform("cwait", n).alias("u_cwait"),
+                             draws.uniform("dequeue", n).alias("u_dequeue"))
     return runs.with_columns(
         prep_s=prep * (0.5 + pl.col("u_prep")), tail_s=0.1 + 0.4 * pl.col("u_tail"),
         actor=pick(pl.col("u_actor"), [1.0] * len(ACTORS), ACTORS),
         cancel_wait_s=60.0 + 1740.0 * pl.col("u_cwait"),
+        dequeue_s=0.3 + 2.5 * pl.col("u_dequeue"),
         child_delay_s=60.0 * (2.0 ** pl.col("depth").cast(pl.Float64)) * (0.5 + pl.col("u_delay")),
-    ).drop("u_prep", "u_tail", "u_actor", "u_cwait", "u_delay")
+    ).drop("u_prep", "u_tail", "u_actor", "u_cwait", "u_delay", "u_dequeue")
 
 
 def _plan_chunk(originals: pl.DataFrame, ctx: Context, next_idx: int, chunk_no: int):
