@@ -13,6 +13,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipelines.instance import job_type_tags
 from pipelines.jobs.retry import RetryProfile, retry_or_fail
 from pipelines.jobs.workflows.spec import StepSpec, WorkflowSpec, payload_error
 from pipelines.jobs.workflows.steps import run_step
@@ -34,13 +35,12 @@ def run_config(spec: WorkflowSpec, payload: dict) -> dict:
 
 
 def job_tags(spec: WorkflowSpec, priority: int | None = None) -> dict[str, str]:
+    """The tags of every run of ``spec``: type, team, priority, max runtime, workflow and retry profile."""
     return {
         **spec.tags,
-        "joblens/job_type": JOB_TYPE,
-        "joblens/team": spec.team,
+        **job_type_tags(JOB_TYPE, spec.priority if priority is None else priority, spec.team),
         "joblens/workflow": spec.name,
         "joblens/retry_profile": spec.retry.name,
-        "dagster/priority": str(spec.priority if priority is None else priority),
     }
 
 
