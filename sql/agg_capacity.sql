@@ -14,7 +14,11 @@ daily as (
 ),
 
 clock as (
-    select *, date_trunc('hour', as_of) - interval 27 day - interval 23 hour as window_start
+    select
+        *,
+        date_trunc('hour', as_of) - interval 27 day - interval 23 hour as window_start,
+        -- a run still open at as_of counts as running (or queued) at that moment
+        as_of + interval 1 second as open_until
     from int_as_of
 ),
 
@@ -29,10 +33,10 @@ window_runs as (
 
 intervals as (
     select job_type, 'queued' as state, queued_at as t0,
-        coalesce(preparing_at, started_at, ended_at, clock.as_of) as t1
+        coalesce(preparing_at, started_at, ended_at, clock.open_until) as t1
     from window_runs cross join clock
     union all
-    select job_type, 'running', started_at, coalesce(ended_at, clock.as_of)
+    select job_type, 'running', started_at, coalesce(ended_at, clock.open_until)
     from window_runs cross join clock
     where started_at is not null
 ),
@@ -52,7 +56,7 @@ events as (
     from scoped cross join clock
     where t1 > clock.window_start
     union all
-    select scope, state, least(t1, clock.as_of), -1
+    select scope, state, least(t1, clock.open_until), -1
     from scoped cross join clock
     where t1 > clock.window_start
     union all

@@ -1,4 +1,4 @@
--- int_as_of: the moment the models describe: the latest lifecycle event in fct_runs.
+-- int_as_of: the moment the models describe: the latest run or step event recorded.
 -- Rolling windows, "new" flags, month-to-date spend and ETAs are relative to it, so a
 -- refresh gives the same answer however late it runs, and simulated history works too.
 -- grain: as_of
@@ -7,9 +7,15 @@ with runs as (
     select * from fct_runs
 ),
 
+steps as (
+    select * from fct_steps
+),
+
 latest as (
-    select max(coalesce(ended_at, started_at, preparing_at, queued_at)) as latest_event_at
-    from runs
+    select greatest(
+        (select max(coalesce(ended_at, started_at, preparing_at, queued_at)) from runs),
+        (select max(coalesce(ended_at, started_at)) from steps)
+    ) as latest_event_at
 ),
 
 final as (

@@ -121,7 +121,7 @@ def _materialize(con, home: Home, catalog: Catalog, selected: list[str], full: b
     con.execute(f"use {WAREHOUSE}")
     if full:
         results = runner.run_full(con, home.lake, catalog, selected)
-        return RefreshReport("full", sorted(d for _, d in state.lake_fingerprints(home.lake)), 0, results)
+        return RefreshReport("full", sorted({d for _, d in state.lake_fingerprints(home.lake)}), 0, results)
     if not changed:
         return RefreshReport("up_to_date")
     results, runs = runner.run_incremental(con, home.lake, catalog, selected, changed)

@@ -1,6 +1,9 @@
-"""Hand-written lake rows for the model tests: a tiny builder over LakeWriter."""
+"""Fixtures of the model tests: a lake history builder, test prices and budgets, queries."""
 
 from __future__ import annotations
+
+import duckdb
+import pytest
 
 import itertools
 from datetime import datetime, timedelta, timezone
@@ -23,6 +26,9 @@ def plus(ts: datetime, seconds: float) -> datetime:
 
 class History:
     """Runs, steps, errors and model calls as a test states them, written as lake rows."""
+
+    at = staticmethod(at)
+    plus = staticmethod(plus)
 
     def __init__(self, lake: Path):
         self.writer = LakeWriter(lake)
@@ -79,3 +85,76 @@ class History:
 
     def flush(self) -> None:
         self.writer.flush()
+
+
+PRICES = """provider,model_pattern,usage_type,usd_per_million_tokens,effective_from,effective_to,price_version
+acme,m*,input,1.0,2024-01-01,,acme-1
+acme,m*,output,2.0,2024-01-01,,acme-1
+acme,m-large*,input,10.0,2024-01-01,2024-11-15,acme-1
+acme,m-large*,output,20.0,2024-01-01,2024-11-15,acme-1
+acme,m-large*,input,5.0,2024-11-15,,acme-2
+acme,m-large*,output,10.0,2024-11-15,,acme-2
+acme,m-large*,cached_input,1.0,2024-11-15,,acme-2
+"""
+
+BUDGETS = """budgets:
+  - name: everything
+    scope: total
+    monthly_usd: 100
+  - name: core-team
+    scope: team
+    match: core
+    monthly_usd: 10
+    warn_at: 0.5
+  - name: large-model
+    scope: model
+    match: "acme/m-large*"
+    monthly_usd: 1000
+"""
+
+
+@pytest.fixture
+def history(joblens_home, tmp_path, monkeypatch) -> History:
+    prices = tmp_path / "prices.csv"
+    prices.write_text(PRICES)
+    budgets = tmp_path / "budgets.yaml"
+    budgets.write_text(BUDGETS)
+    monkeypatch.setenv("JOBLENS_PRICES", str(prices))
+    monkeypatch.setenv("JOBLENS_BUDGETS", str(budgets))
+    return History(joblens_home.lake)
+
+
+class Warehouse:
+    """Read-only queries of the test home's warehouse, rows as dicts."""
+
+    def __init__(self, home):
+        self.home = home
+
+    def rows(self, sql: str, params=None) -> list[dict]:
+        return rows(self.home, sql, params)
+
+    def one(self, sql: str, params=None) -> dict:
+        return one(self.home, sql, params)
+
+
+@pytest.fixture
+def wh(joblens_home) -> Warehouse:
+    return Warehouse(joblens_home)
+
+
+def rows(home, sql: str, params=None) -> list[dict]:
+    """Query the warehouse read-only; rows as dicts."""
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        cursor = con.execute(sql, params or [])
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+    finally:
+        con.close()
+
+
+def one(home, sql: str, params=None) -> dict:
+    found = rows(home, sql, params)
+    assert len(found) == 1, found
+    return found[0]
