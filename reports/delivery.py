@@ -25,11 +25,10 @@ class DeliveryResult:
 
 
 def _channels_file(config: Path | None) -> Path:
-    if config is not None:
-        return Path(config)
-    from alerting import transport  # registers the joblensfile:// channel type too
+    # Importing the alerting transport registers its joblensfile:// channel type with Apprise.
+    from alerting import transport
 
-    return transport.channels_path()
+    return Path(config) if config is not None else transport.channels_path()
 
 
 def deliver(
