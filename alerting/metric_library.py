@@ -150,7 +150,8 @@ def daily_budget_share(ctx: MetricContext) -> list[Sample]:
 
 @metric("schedule_overdue", ("job",), ("job",), min_runs=3, history_days=28)
 def schedule_overdue(ctx: MetricContext) -> list[Sample]:
-    """Time since a scheduled job last ran, in multiples of its usual interval (median gap of the last 28 days)."""
+    """Time since a scheduled job last ran, in multiples of the longest gap between its runs of the last 28 days."""
+    # The longest gap, not the median: weekday-only or irregular schedules would otherwise look missed every night.
     sql = """
         with scheduled as (
             select job_name, queued_at,
@@ -158,10 +159,10 @@ def schedule_overdue(ctx: MetricContext) -> list[Sample]:
             from fct_runs
             where trigger = 'schedule' and queued_at <= $now and queued_at > $now - to_days($history_days)
         )
-        select job_name as job, date_diff('second', max(queued_at), $now) / median(gap_s) as value,
-               max(queued_at) as last_run_at, median(gap_s) as usual_interval_s
+        select job_name as job, date_diff('second', max(queued_at), $now) / max(gap_s) as value,
+               max(queued_at) as last_run_at, max(gap_s) as longest_gap_s, median(gap_s) as usual_gap_s
         from scheduled group by job_name
-        having count(*) >= $min_runs and median(gap_s) > 0"""
+        having count(*) >= $min_runs and max(gap_s) > 0"""
     args = {"now": ctx.now, "min_runs": ctx.params["min_runs"], "history_days": int(ctx.params["history_days"])}
     return rows_to_samples(ctx.con.execute(sql, args), ctx.group_by)
 
@@ -170,13 +171,14 @@ def schedule_overdue(ctx: MetricContext) -> list[Sample]:
 def capture_lag_s(ctx: MetricContext) -> list[Sample]:
     """Seconds since the newest captured event: the latest time in fct_runs or the newest lake file."""
     newest_run = ctx.con.execute(
-        "select max(greatest(queued_at, coalesce(started_at, queued_at), coalesce(ended_at, queued_at))) from fct_runs where queued_at <= $now",
+        "select max(t) from (select unnest([queued_at, started_at, ended_at]) as t from fct_runs) where t <= $now",
         {"now": ctx.now},
     ).fetchone()[0]
-    candidates = [t for t in (_aware(newest_run), _newest_lake_file(ctx.lake)) if t is not None]
+    # Evidence from after ``now`` (evaluating the past) says nothing about capture as of ``now``.
+    candidates = [t for t in (_aware(newest_run), _newest_lake_file(ctx.lake)) if t is not None and t <= ctx.now]
     if not candidates:
         return []
-    newest = min(max(candidates), ctx.now)
+    newest = max(candidates)
     return [Sample({}, (ctx.now - newest).total_seconds(), {"newest_event_at": newest.isoformat()})]
 
 
