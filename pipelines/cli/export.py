@@ -35,9 +35,7 @@ def export_table(home: Home, table: str, out: Path, fmt: str, since: datetime | 
         if table not in lake_schema.TABLES:
             ensure_models(con, [table])
         try:
-            cursor = _select(con, table, since, until)
-            reader_ = cursor.fetch_record_batch(BATCH_ROWS)
-            counted = _Counted(reader_)
+            counted = _Counted(_select(con, table, since, until).to_arrow_reader(BATCH_ROWS))
             publish(Path(out), lambda tmp: _WRITERS[fmt](counted, tmp))
         except duckdb.Error as exc:
             raise JoblensError(f"export {table}: {one_line(exc)}") from None
@@ -50,14 +48,14 @@ def _select(con: duckdb.DuckDBPyConnection, table: str, since: datetime | None, 
     columns = [r[0] for r in con.execute(
         "select column_name from (describe select * from query_table($t))", {"t": table}).fetchall()]
     if since is None and until is None:
-        return con.execute("select * from query_table($t)", {"t": table})
+        return con.sql("select * from query_table($t)", params={"t": table})
     column = next((c for c in TIME_COLUMNS if c in columns), None)
     if column is None:
         raise JoblensError(f"export {table}: no time column ({', '.join(TIME_COLUMNS)}) to apply --since/--until to")
-    return con.execute(
+    return con.sql(
         "select * from query_table($t) where ($since is null or cast(columns($c) as timestamptz) >= $since)"
         " and ($until is null or cast(columns($c) as timestamptz) < $until) order by columns($c)",
-        {"t": table, "c": column, "since": since, "until": until},
+        params={"t": table, "c": column, "since": since, "until": until},
     )
 
 

@@ -62,13 +62,13 @@ def ensure_models(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     wanted = [n for n in names if not has_table(con, n)]
     if not wanted:
         return
-    unknown = [n for n in wanted if n not in catalog.models]
+    unknown = [n for n in wanted if n not in catalog.models and n not in SEED_TABLES]
     if unknown:
-        raise JoblensError(f"unknown model {unknown[0]!r}")
+        raise JoblensError(f"unknown table {unknown[0]!r}: neither a lake table nor a model")
     for name, table in seeds.seed_tables().items():
         if name in SEED_TABLES and not has_table(con, name):
             con.register(name, table)
-    for name in catalog.closure(set(wanted)):
+    for name in catalog.closure({n for n in wanted if n in catalog.models}):
         if not has_table(con, name):
             con.execute(f"create or replace temp view {name} as\n{catalog.models[name].sql}")
 
