@@ -41,9 +41,18 @@ def _env_lookup(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
 
+class _JsonSandbox(ImmutableSandboxedEnvironment):
+    """``input.items`` means the payload's ``items`` key, not ``dict.items``: data wins over methods."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if isinstance(obj, dict) and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
 @lru_cache(maxsize=1)
 def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env = _JsonSandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.globals["env"] = _env_lookup
     env.filters["tojson_compact"] = lambda value: __import__("json").dumps(value, separators=(",", ":"))
     return env
