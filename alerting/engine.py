@@ -134,7 +134,8 @@ def evaluate(con, ruleset: RuleSet, samples: dict[str, list[Sample]], now: datet
         report.planned += planned
         notified = {key for p in planned for key in p.firing}
         for alert in evaluated[rule.name]:
-            save_alert(con, alert)
+            if alert.last_evaluated_at == now or alert.state == FIRING:  # quiet alerts did not change
+                save_alert(con, alert)
             if alert.key in notified:
                 mark_episode(con, alert, notified=True)
     report.alerts = [a for a in everything if a.state in (PENDING, FIRING) or a.last_evaluated_at == now]

@@ -127,7 +127,7 @@ def load_rules(files: list[Path]) -> RuleSet:
 
 def _read(path: Path) -> dict:
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except OSError as exc:
         raise AlertingError(f"{path}: cannot read rule file: {exc.strerror}") from None
     except yaml.YAMLError as exc:
