@@ -74,7 +74,8 @@ levels as (
         state,
         t,
         sum(delta) over by_time as level,
-        epoch(coalesce(lead(t) over by_time, t) - t) as seconds_at_level
+        -- integer microseconds keep the sums exact, so a re-run gives identical values
+        date_diff('microsecond', t, coalesce(lead(t) over by_time, t)) as us_at_level
     from events
     window by_time as (
         partition by scope, state order by t, delta rows between unbounded preceding and current row
@@ -85,8 +86,8 @@ hourly_levels as (
     select
         scope,
         date_trunc('hour', t) as hour,
-        sum(level * seconds_at_level) filter (where state = 'running') as running_seconds,
-        sum(level * seconds_at_level) filter (where state = 'queued') as queued_seconds,
+        sum(level * us_at_level) filter (where state = 'running') / 1e6 as running_seconds,
+        sum(level * us_at_level) filter (where state = 'queued') / 1e6 as queued_seconds,
         max(level) filter (where state = 'running') as peak_concurrent_runs,
         max(level) filter (where state = 'queued') as peak_queued_runs
     from levels
@@ -132,23 +133,38 @@ observed as (
 ),
 
 daily_volume as (
-    select scope, days.day, coalesce(sum(daily.runs), 0) as runs
+    select
+        scopes.scope,
+        cast(days.day as date) - (clock.as_of_day - 29) as day_index,
+        cast(coalesce(sum(daily.runs), 0) as bigint) as runs
     from (select distinct job_type as scope from daily union all select 'all') as scopes
     cross join clock
     cross join lateral generate_series(clock.as_of_day - 29, clock.as_of_day, interval 1 day) as days(day)
     left join daily
         on daily.day = cast(days.day as date)
         and (scopes.scope = 'all' or daily.job_type = scopes.scope)
-    group by scope, days.day
+    group by scopes.scope, days.day, clock.as_of_day
+),
+
+-- least squares from exact integer sums: the same history always gives the same forecast
+sums as (
+    select
+        scope,
+        count(*) as n,
+        sum(day_index) as sx,
+        sum(runs) as sy,
+        sum(day_index * runs) as sxy,
+        sum(day_index * day_index) as sxx
+    from daily_volume
+    group by scope
 ),
 
 fits as (
     select
         scope,
-        regr_slope(runs, epoch(day) / 86400) as slope,
-        regr_intercept(runs, epoch(day) / 86400) as intercept
-    from daily_volume
-    group by scope
+        (n * sxy - sx * sy) / nullif(n * sxx - sx * sx, 0) as slope,
+        (sy - coalesce((n * sxy - sx * sy) / nullif(n * sxx - sx * sx, 0), 0) * sx) / n as intercept
+    from sums
 ),
 
 forecast as (
@@ -163,7 +179,9 @@ forecast as (
         cast(null as double) as avg_queued_runs,
         cast(null as integer) as peak_queued_runs,
         cast(null as double) as p95_queue_wait_s,
-        greatest(coalesce(fits.intercept + fits.slope * epoch(days.day) / 86400, 0), 0) as forecast_runs
+        greatest(
+            fits.intercept + coalesce(fits.slope, 0) * (cast(days.day as date) - (clock.as_of_day - 29)), 0
+        ) as forecast_runs
     from fits
     cross join clock
     cross join lateral generate_series(clock.as_of_day + 1, clock.as_of_day + 30, interval 1 day) as days(day)

@@ -6,8 +6,8 @@ Incremental, given the lake days that changed:
 
 1. the runs with any event on those days are the runs to recompute; their days in the
    warehouse widen the lake window so each is rebuilt from all of its events;
-2. run-keyed models are built in the in-memory ``scratch`` catalog over that window, then
-   their rows replace the warehouse rows of exactly those runs (delete + insert);
+2. run-keyed models are built as temp tables over that window, then their rows replace
+   the warehouse rows of exactly those runs (delete + insert);
 3. day-keyed models recompute every day those runs (before and after) or the changed
    lake days fall on, again by delete + insert; windowed table models are rebuilt.
 
@@ -26,7 +26,7 @@ import duckdb
 from pipelines.lake import reader
 from pipelines.models.catalog import Catalog, Model
 from pipelines.models.state import MODELLED_TABLES
-from pipelines.models.warehouse import SCRATCH, WAREHOUSE, table_exists
+from pipelines.models.warehouse import WAREHOUSE, table_exists
 
 # A run is re-read from at most this many days of lake partitions around its change.
 MAX_RUN_SPAN_DAYS = 31
@@ -77,10 +77,10 @@ def run_incremental(
     reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
     results = create_views(con, catalog)
     old_days = _run_days(con)
-    for name in selected:
-        model = catalog.models[name]
-        if model.kind == "incremental_by_run":
-            results.append(_merge_runs(con, model))
+    run_keyed = [n for n in selected if catalog.models[n].kind == "incremental_by_run"]
+    for name in run_keyed:
+        results.append(_merge_runs(con, catalog.models[name]))
+    _drop_window_tables(con, run_keyed)
     days = sorted((old_days | _run_days(con) | {date.fromisoformat(d) for d in changed})
                   & {date.fromisoformat(d) for d in window})
     con.execute("create or replace temp table refresh_days as select unnest(?::date[]) as day", [days])
@@ -133,27 +133,27 @@ def _rebuild(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
 
 
 def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
-    """Build the model's rows for the window in scratch, then replace those runs' rows."""
+    """Build the model's rows for the window as a temp table, then replace those runs' rows.
+
+    The temp table has the model's own name, so run-keyed models built after it in this
+    refresh (fct_runs reading fct_steps) read the fresh window rows, not the warehouse.
+    """
     if not table_exists(con, model.name):
-        con.execute(f"use {WAREHOUSE}")
         return _rebuild(con, model)
     started = time.perf_counter()
-    con.execute(f"use {SCRATCH}")
-    # unqualified names resolve to scratch first (run-keyed models built just before),
-    # then to the warehouse (reference tables)
-    con.execute(f"set search_path = '{SCRATCH}.main,{WAREHOUSE}.main'")
-    try:
-        con.execute(f"create or replace table {SCRATCH}.{model.name} as\n{model.sql}")
-    finally:
-        con.execute(f"use {WAREHOUSE}")
-        con.execute("reset search_path")
+    con.execute(f"create or replace temp table {model.name} as\n{model.sql}")
     con.execute(f"delete from {WAREHOUSE}.{model.name} where run_id in (select run_id from refresh_runs)")
     written = con.execute(
-        f"insert into {WAREHOUSE}.{model.name} by name select * from {SCRATCH}.{model.name} "
+        f"insert into {WAREHOUSE}.{model.name} by name select * from temp.{model.name} "
         "where run_id in (select run_id from refresh_runs)"
     ).fetchone()[0]
     return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
                        time.perf_counter() - started)
+
+
+def _drop_window_tables(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    for name in names:
+        con.execute(f"drop table if exists temp.{name}")
 
 
 def _merge_days(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:

@@ -2,8 +2,6 @@
 
 A refresh connection opens ``warehouse.duckdb`` read-write with a memory limit and a
 spill folder inside JOBLENS_HOME, so a big refresh spills to disk instead of dying.
-It attaches an in-memory ``scratch`` catalog where incremental runs build the rows of
-the runs they recompute before merging them into the warehouse.
 """
 
 from __future__ import annotations
@@ -20,7 +18,6 @@ from pipelines.home import Home
 MEMORY_LIMIT_ENV = "JOBLENS_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1GB"
 WAREHOUSE = "warehouse"
-SCRATCH = "scratch"
 
 
 def memory_limit(configured: str | None = None) -> str:
@@ -34,7 +31,7 @@ def spill_dir(home: Home):
 
 @contextmanager
 def refresh_connection(home: Home, limit: str | None = None, threads: int | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-write connection to the warehouse, with the scratch catalog attached."""
+    """A read-write connection to the warehouse."""
     home.ensure()
     spill_dir(home).mkdir(parents=True, exist_ok=True)
     config = {"memory_limit": memory_limit(limit), "temp_directory": str(spill_dir(home))}
@@ -43,7 +40,6 @@ def refresh_connection(home: Home, limit: str | None = None, threads: int | None
     con = _connect(home, config, read_only=False)
     try:
         con.execute("set TimeZone = 'UTC'")
-        con.execute(f"attach ':memory:' as {SCRATCH}")
         yield con
     finally:
         con.close()
