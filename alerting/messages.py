@@ -35,9 +35,26 @@ def _value(value: float | None) -> str:
 
 def alert_line(rule: Rule, alert: Alert, now: datetime) -> str:
     limit = rule.threshold if alert.severity == rule.severity else rule.warning
-    detail = "no data" if alert.value is None else f"{_value(alert.value)} {rule.comparison} {_value(limit)}"
+    if alert.value is None:
+        detail = "no data"
+    elif rule.breaches(alert.value, limit):
+        detail = f"{_value(alert.value)} {rule.comparison} {_value(limit)}"
+    else:  # held by the resolve threshold (hysteresis) or by flap damping
+        detail = f"{_value(alert.value)}, firing until past {_value(rule.resolve if rule.resolve is not None else limit)}"
     flapping = ", flapping" if alert.flapping else ""
-    return f"- [{alert.severity}] {describe_labels(alert.labels)}: {detail} (since {_when(alert.fired_at)}{flapping})"
+    facts = _facts(alert.info)
+    return f"- [{alert.severity}] {describe_labels(alert.labels)}: {detail}{facts} (since {_when(alert.fired_at)}{flapping})"
+
+
+def _facts(info: dict, limit: int = 4) -> str:
+    """A few of the metric's details (runs counted, budget, sample message), shortened."""
+    shown = []
+    for key, value in info.items():
+        if value is None or key.startswith("_") or len(shown) >= limit:
+            continue
+        text = _value(value) if isinstance(value, float) else str(value)
+        shown.append(f"{key}={first_line(text, 80)}")
+    return f" [{', '.join(shown)}]" if shown else ""
 
 
 def resolved_line(alert: Alert) -> str:

@@ -75,10 +75,11 @@ class Channels:
         self.path = Path(config) if config else channels_path()
         if not self.path.is_file():
             raise AlertingError(f"{self.path}: channel config not found (set JOBLENS_CHANNELS to an Apprise YAML file)")
-        source = apprise.AppriseConfig()
+        asset = apprise.AppriseAsset(app_id="JobLens", app_desc="JobLens alerts")
+        source = apprise.AppriseConfig(asset=asset)
         if not source.add(str(self.path)):
             raise AlertingError(f"{self.path}: not a usable Apprise config")
-        self._apprise = apprise.Apprise()
+        self._apprise = apprise.Apprise(asset=asset)
         self._apprise.add(source)
         if len(self._apprise) == 0:
             raise AlertingError(f"{self.path}: no channel could be loaded (check its YAML and URLs)")
@@ -90,10 +91,10 @@ class Channels:
             found |= {str(tag) for tag in service.tags}
         return found
 
-    def send(self, route: str, title: str, body: str, notify_type: str = "info") -> Delivery:
-        """Send to every channel tagged ``route``; any ``False`` from Apprise is a failure."""
+    def send(self, route: str, title: str, body: str, notify_type: str = "info", attach: list[str] | None = None) -> Delivery:
+        """Send to every channel tagged ``route`` (with files attached where the channel takes them); any ``False`` from Apprise is a failure."""
         result = self._apprise.notify(
-            body=body, title=title, notify_type=notify_type, tag=route, timeout=SEND_TIMEOUT_S
+            body=body, title=title, notify_type=notify_type, tag=route, attach=attach, timeout=SEND_TIMEOUT_S
         )
         with result:
             if result:

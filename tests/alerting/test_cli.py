@@ -88,3 +88,15 @@ def test_the_default_channel_writes_json_lines_under_the_home(joblens, joblens_h
     [line] = (joblens_home.root / "alerts" / "notifications.jsonl").read_text().splitlines()
     record = json.loads(line)
     assert record["title"] == "JobLens test message to 'ops'" and record["type"] == "info"
+
+
+def test_a_channel_sends_attachments(channels_file, smtp_receiver, tmp_path):
+    from alerting.transport import Channels
+
+    report = tmp_path / "weekly.csv"
+    report.write_text("job,runs\ningest,10\n")
+    assert Channels().send("email", "Weekly report", "See the attachment.", attach=[str(report)]).ok
+    [mail] = smtp_receiver.messages
+    parts = {part.get_filename(): part.get_payload(decode=True) for part in mail.walk() if part.get_filename()}
+    assert parts == {"weekly.csv": b"job,runs\ningest,10\n"}
+    assert mail["X-Application"] == "JobLens"

@@ -244,3 +244,16 @@ def test_dry_run_changes_and_sends_nothing(scenario, http_receiver, joblens_home
         assert con.execute("select count(*) from alert_state").fetchone()[0] == 0
     scenario.at(0, {"ingest": (6, 10)})
     assert len(http_receiver.at("ops")) == 1
+
+
+def test_a_broken_channel_file_keeps_notifications_queued(scenario, http_receiver, channels_file, t0, joblens_home, warehouse):
+    scenario.rules()
+    good = channels_file.read_text()
+    channels_file.write_text("version: 1\nurls: [\n")
+    warehouse.failure_rates(t0, {"ingest": (6, 10)})
+    report = check(joblens_home.root, now=t0, rule_paths=[scenario.path])
+    assert report.errors == [f"{channels_file}: no channel could be loaded (check its YAML and URLs)"]
+    assert report.delivery.waiting == 1 and http_receiver.received == []
+    channels_file.write_text(good)
+    scenario.at(5, {"ingest": (6, 10)})
+    assert titles(http_receiver.at("ops")) == ["[FIRING:1] failing_jobs (critical)"]
