@@ -257,3 +257,47 @@ def test_a_broken_channel_file_keeps_notifications_queued(scenario, http_receive
     channels_file.write_text(good)
     scenario.at(5, {"ingest": (6, 10)})
     assert titles(http_receiver.at("ops")) == ["[FIRING:1] failing_jobs (critical)"]
+
+
+def test_for_keeps_an_alert_pending_until_enough_evaluations_breach(scenario, http_receiver, joblens_home):
+    scenario.rules(extra="    for: 3\n")
+    scenario.at(0, {"ingest": (6, 10)})
+    scenario.at(5, {"ingest": (6, 10)})
+    scenario.at(10, {"ingest": (0, 10)})  # a good evaluation resets the count
+    scenario.at(15, {"ingest": (6, 10)})
+    report = scenario.at(20, {"ingest": (6, 10)})
+    assert [(a.state, a.breach_count) for a in report.alerts] == [("pending", 2)] and http_receiver.received == []
+    scenario.at(25, {"ingest": (6, 10)})
+    assert titles(http_receiver.at("ops")) == ["[FIRING:1] failing_jobs (critical)"]
+
+
+def test_escalation_after_a_duration(scenario, http_receiver):
+    scenario.rules(extra="    escalation: {after: 30m, routes: [oncall]}\n")
+    for minutes in (0, 10, 20):
+        scenario.at(minutes, {"ingest": (6, 10)})
+    assert http_receiver.at("oncall") == []
+    scenario.at(30, {"ingest": (6, 10)})
+    assert titles(http_receiver.at("oncall")) == ["[FIRING:1] failing_jobs (critical) escalated"]
+    assert len(http_receiver.at("ops")) == 1
+
+
+@pytest.mark.parametrize(
+    "no_data, after_data_stops",
+    [
+        ("ok", ["[FIRING:1] failing_jobs (critical)", "[RESOLVED:1] failing_jobs"]),
+        ("keep", ["[FIRING:1] failing_jobs (critical)"]),
+        ("alert", ["[FIRING:1] failing_jobs (critical)", "[FIRING:1] failing_jobs (critical)"]),
+    ],
+)
+def test_no_data_handling(scenario, http_receiver, no_data, after_data_stops):
+    scenario.rules(extra=f"    no_data: {no_data}\n")
+    scenario.at(0, {"ingest": (6, 10)})
+    report = scenario.at(10, {})  # the metric returns no rows at all
+    assert titles(http_receiver.at("ops")) == after_data_stops
+    states = {tuple(a.labels.items()): a.state for a in report.alerts}
+    expected = {"ok": {(("job", "ingest"),): "resolved"}, "keep": {(("job", "ingest"),): "firing"},
+                "alert": {(("job", "ingest"),): "resolved", (("no_data", "true"),): "firing"}}[no_data]
+    assert states == expected
+    if no_data == "alert":
+        body = http_receiver.at("ops")[1].fields["message"]
+        assert "no_data=true: no data" in body and "job=ingest: now" in body
