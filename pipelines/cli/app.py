@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "pipelines.cli.reports",
     "pipelines.cli.alerts",
     "pipelines.cli.demo",
+    "pipelines.cli.top",
 )
 
 
