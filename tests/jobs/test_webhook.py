@@ -74,6 +74,7 @@ def test_accepted_payload_queues_a_run_with_its_input_snapshot(webhook, joblens_
     snapshots = kit.lake_rows(joblens_home.lake, "select run_id, kind, name, content_hash, preview from snapshots")
     assert [(r[0], r[1], r[2]) for r in snapshots] == [(body["run_id"], "input", "webhook_payload")]
     assert json.loads(snapshots[0][4]) == payload
+    assert kit.lake_rows(joblens_home.lake, "select count(*) from steps") == [(0,)]  # no phantom step
 
 
 @pytest.mark.parametrize(
