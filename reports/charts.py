@@ -42,7 +42,8 @@ def _values(rows: list[dict[str, Any]], fields: tuple[str, ...]) -> list[dict[st
 
 def _colour(field: str, title: str, rows: list[dict[str, Any]]) -> alt.Color:
     domain, colours = palette.scale_for(field, [str(r[field]) for r in rows if r.get(field) is not None])
-    return alt.Color(f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=colours))
+    legend = alt.Legend(columns=4) if len(domain) > 4 else alt.Undefined
+    return alt.Color(f"{field}:N", title=title, scale=alt.Scale(domain=domain, range=colours), legend=legend)
 
 
 def _spec(chart: alt.Chart) -> dict[str, Any]:
@@ -84,6 +85,13 @@ def daily_stacked_bars(
     return Chart(title, _spec(chart), f"{value_title} per day by {colour_title.lower()}")
 
 
+def _count_axis(top: float) -> alt.Axis:
+    """Whole-number ticks for small counts (Vega would put ticks at 0.5)."""
+    if top <= 10:
+        return alt.Axis(values=list(range(0, int(top) + 1)), format="d")
+    return alt.Axis(format=",d")
+
+
 def daily_bars(title: str, rows: list[dict[str, Any]], value: str, value_title: str) -> Chart | None:
     """One bar per day in the accent colour; None for fewer than two days."""
     if distinct_days(rows) < 2:
@@ -91,7 +99,7 @@ def daily_bars(title: str, rows: list[dict[str, Any]], value: str, value_title: 
     data = alt.Data(values=_values(rows, ("day", value)))
     chart = alt.Chart(data).mark_bar(color=palette.ACCENT).encode(
         x=_day_axis(bars=True, days=distinct_days(rows)),
-        y=alt.Y(f"{value}:Q", title=value_title, axis=alt.Axis(tickMinStep=1, format="d")),
+        y=alt.Y(f"{value}:Q", title=value_title, axis=_count_axis(max((r[value] or 0) for r in rows))),
         tooltip=[alt.Tooltip(f"{_DAY}(day):T", title="Day", format="%d %b %Y"), alt.Tooltip(f"{value}:Q", title=value_title)],
     )
     return Chart(title, _spec(chart), f"{value_title} per day")

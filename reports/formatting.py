@@ -74,6 +74,7 @@ def _bool(value: Any) -> str:
 
 FORMATS: dict[str, Callable[[Any], str]] = {
     "text": str,
+    "prose": str,  # long text (messages, remediation) that may wrap anywhere
     "int": _int,
     "float": _float,
     "pct": _pct,
@@ -104,3 +105,8 @@ def format_change(metric) -> str:
     if change is None:
         return "–"
     return _points_change(change) if metric.fmt == "pct" else _ratio_change(change)
+
+
+def short_run_id(run_id: str) -> str:
+    """Dagster shows a run by its first 8 characters; the last 4 keep ids with a shared prefix apart."""
+    return run_id if len(run_id) <= 14 else f"{run_id[:8]}…{run_id[-4:]}"

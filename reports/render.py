@@ -15,7 +15,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from reports.formatting import format_change, format_value
+from reports.formatting import format_change, format_value, short_run_id
 from reports.model import Chart, Metric, Note, Report, Table
 
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
@@ -32,6 +32,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["fmt"] = format_value
     env.filters["change"] = format_change
+    env.filters["short_run_id"] = short_run_id
     env.tests.update(
         metric=lambda b: isinstance(b, Metric),
         table=lambda b: isinstance(b, Table),
@@ -46,7 +47,8 @@ def vega_runtime() -> Markup:
     """Vega, Vega-Lite and vega-embed as one script, shipped inside the vl-convert package."""
     import vl_convert
 
-    return Markup(vl_convert.javascript_bundle().replace("</", "<\\/"))
+    # Only "</script" would end the inline script early; the bundle has none, but stay safe.
+    return Markup(re.sub(r"</(script)", r"<\\/\1", vl_convert.javascript_bundle(), flags=re.IGNORECASE))
 
 
 def chart_svg(chart: Chart, index: int) -> Markup:

@@ -72,7 +72,7 @@ def changes_section(q: ReportQueries) -> Section:
         return section
     section.blocks.append(Table(
         "New error signatures",
-        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message"),
+        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message", "prose"),
          Column("occurrences", "Runs", "int"), Column("first_seen", "First seen", "datetime"), Column("last_run_id", "Latest run", "run")),
         new, "No error signature appeared for the first time.",
     ))

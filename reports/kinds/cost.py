@@ -42,7 +42,7 @@ def _headline(q: ReportQueries) -> Section:
                (before.get("cost_usd") or 0) / runs_before if runs_before else None, "down"),
         metric("Tokens", "tokens", "int", now, before),
         Metric("Wasted on failed attempts", wasted(q), "usd", wasted(q, False), "down"),
-        Metric(f"Spent in {q.period.last_day:%B} to {q.period.last_day:%d %b}", spent, "usd"),
+        Metric(f"Spent 1–{q.period.last_day.day} {q.period.last_day:%B}", spent, "usd"),
         Metric(f"{q.period.last_day:%B} month-end forecast", forecast, "usd"),
     ], intro=f"Compared with {q.previous.label}.")
 

@@ -29,7 +29,7 @@ def linear_forecast(history: list[dict], days: int = FORECAST_DAYS) -> list[dict
     last = history[-1]["day"]
     return [
         {"day": last + timedelta(days=k), "runs": max(0.0, round(mean_y + slope * (xs[-1] + k - mean_x), 1))}
-        for k in range(0, days + 1)
+        for k in range(1, days + 1)
     ]
 
 

@@ -52,14 +52,14 @@ def _patterns(q: ReportQueries) -> Section:
     rows = q.rows("signatures", limit=TOP)
     patterns = Table(
         "Failure patterns",
-        (Column("signature", "Signature"), Column("error_code", "Code"), Column("error_class", "Class"),
+        (Column("signature", "Signature"), Column("error_code", "Code"), Column("error_class", "Class", "prose"),
          Column("transient", "Transient", "bool"), Column("occurrences", "Runs", "int"),
-         Column("sample_message", "Message"), Column("remediation", "What to do")),
+         Column("sample_message", "Message", "prose"), Column("remediation", "What to do", "prose")),
         rows, "No run failed in this period.",
     )
     new = Table(
         "New errors",
-        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message"),
+        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message", "prose"),
          Column("first_seen", "First seen", "datetime"), Column("last_job_name", "Job"), Column("last_run_id", "Latest run", "run")),
         [r for r in rows if r["is_new"]], "No error signature appeared for the first time in this period.",
     )

@@ -36,7 +36,7 @@ def _volume(q: ReportQueries) -> Section:
 def _errors(q: ReportQueries) -> Section:
     signatures = Table(
         "Top error signatures",
-        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message"),
+        (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message", "prose"),
          Column("occurrences", "Runs", "int"), Column("prev_occurrences", "Previous", "int"),
          Column("jobs_affected", "Jobs", "int"), Column("last_run_id", "Latest run", "run")),
         q.rows("signatures", limit=TOP), "No run failed in this period.",
@@ -44,7 +44,7 @@ def _errors(q: ReportQueries) -> Section:
     failed = Table(
         "Latest failed runs",
         (Column("run_id", "Run", "run"), Column("job_name", "Job"), Column("ended_at", "Ended", "datetime"),
-         Column("error_code", "Code"), Column("sample_message", "Message")),
+         Column("error_code", "Code"), Column("sample_message", "Message", "prose")),
         q.rows("failed_runs", limit=TOP), "No run failed in this period.",
     )
     return Section("Failures", [signatures, failed])
