@@ -110,33 +110,56 @@ def resolve_profile(value: str | Mapping[str, Any] | None, where: str) -> RetryP
     return RetryProfile(name="inline", **merged)
 
 
-def retry_or_fail(exc: BaseException, profile: RetryProfile, retry_number: int, key: str, code=None):
-    """Raise ``RetryRequested`` for a transient error with retries left, else ``Failure`` with its code.
+@dataclass(frozen=True)
+class RetryDecision:
+    """What to do about one failed attempt: retry after ``wait_s``, or fail with ``code``."""
+
+    code: Any  # the taxonomy's ErrorCode
+    attempt: int  # the attempt that failed, 1-based
+    retry: bool
+    wait_s: float
+    reason: str  # "transient", "retries exhausted", "not retried"
+
+
+def decide(exc: BaseException, profile: RetryProfile, retry_number: int, key: str, code=None) -> RetryDecision:
+    """Retry only a transient error code, and only while the profile has retries left.
 
     ``retry_number`` is Dagster's ``context.retry_number`` (0 on the first attempt);
     ``key`` seeds the jitter (run id and step key); ``code`` is the taxonomy's
     ``ErrorCode`` when the caller already classified the error (e.g. ``t.record_error``).
     """
-    import dagster as dg
-
     from pipelines.telemetry.taxonomy import classify_exception
 
     code = code or classify_exception(exc)
     attempt = retry_number + 1
     if code.transient and retry_number < profile.max_retries:
-        wait = profile.delay_s(retry_number + 1, key)
-        raise dg.RetryRequested(max_retries=profile.max_retries, seconds_to_wait=wait) from exc
+        return RetryDecision(code, attempt, True, profile.delay_s(retry_number + 1, key), "transient")
     reason = "retries exhausted" if code.transient and profile.max_retries else "not retried"
+    return RetryDecision(code, attempt, False, 0.0, reason)
+
+
+def raise_decision(decision: RetryDecision, exc: BaseException, profile: RetryProfile):
+    """``RetryRequested`` with the profile's wait, or a ``Failure`` carrying the error code."""
+    import dagster as dg
+
+    if decision.retry:
+        raise dg.RetryRequested(max_retries=profile.max_retries, seconds_to_wait=decision.wait_s) from exc
+    code = decision.code
     raise dg.Failure(
-        description=f"{code.code}: {type(exc).__name__}: {_first_line(exc)} ({reason} after attempt {attempt})",
+        description=f"{code.code}: {type(exc).__name__}: {_first_line(exc)} ({decision.reason} after attempt {decision.attempt})",
         metadata={
             "joblens/error_code": code.code,
             "joblens/transient": code.transient,
-            "joblens/attempt": attempt,
+            "joblens/attempt": decision.attempt,
             "joblens/retry_profile": profile.name,
             "remediation": code.remediation,
         },
     ) from exc
+
+
+def retry_or_fail(exc: BaseException, profile: RetryProfile, retry_number: int, key: str, code=None):
+    """Raise ``RetryRequested`` for a transient error with retries left, else ``Failure`` with its code."""
+    raise_decision(decide(exc, profile, retry_number, key, code), exc, profile)
 
 
 def _first_line(exc: BaseException) -> str:

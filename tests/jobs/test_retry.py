@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -76,6 +77,10 @@ def test_transient_failure_is_retried_with_growing_waits_then_succeeds(tmp_path,
     assert errors == [(1, "upstream_5xx", True), (2, "upstream_5xx", True)]
     attempts = kit.lake_rows(lake, "select attempt from steps where step_key = 'flaky__fetch' and status = 'usage' order by attempt")
     assert attempts == [(1,), (2,), (3,)]
+    retries = kit.lake_rows(lake, "select fields from logs where step_key = 'flaky__fetch' and level = 'warning' order by ts")
+    planned = [json.loads(f) for (f,) in retries]
+    assert [(p["attempt"], p["next_attempt"], p["error_code"]) for p in planned] == [(1, 2, "upstream_5xx"), (2, 3, "upstream_5xx")]
+    assert [p["wait_s"] for p in planned] == waits  # the lake keeps the same waits Dagster slept
 
 
 def test_retries_stop_at_the_profile_maximum(tmp_path, joblens_home):

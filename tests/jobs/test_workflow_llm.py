@@ -34,6 +34,8 @@ def openai_protocol(failures: dict | None = None):
         if handler.path == "/v1/chat/completions":
             user = request["messages"][-1]["content"]
             reply = "bug" if "crash" in user else "Short answer."
+            if "as JSON" in user:
+                reply = '```json\n{"queue": "bug", "urgent": true}\n```' if "crash" in user else "Sure! Here it is."
             return 200, {
                 "id": "chatcmpl-1", "object": "chat.completion", "model": request["model"],
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
@@ -101,3 +103,19 @@ def test_a_wrong_key_fails_once_as_authentication(tmp_path, joblens_home, monkey
     assert not result.success and len(requests) == 1
     assert kit.lake_rows(joblens_home.lake, "select outcome, error_code from model_calls") == [("error", "authentication")]
     assert "sk-wrong" not in json.dumps(kit.lake_rows(joblens_home.lake, "select message, stack_trace from errors"))
+
+
+def test_json_reply_is_parsed_and_a_non_json_reply_fails_as_data_validation(tmp_path, joblens_home, monkeypatch):
+    monkeypatch.setenv("TEST_LLM_KEY", "sk-test")
+    with kit.http_server(openai_protocol()) as (base, requests):
+        path = kit.write_workflow(tmp_path / "wf", "structured", [
+            {"name": "extract", "kind": "llm", "provider": "openai", "base_url": base + "/v1", "model": "gpt-4o-mini",
+             "prompt": "Give queue and urgency as JSON: {{ input.text }}", "response": "json",
+             "api_key_env": "TEST_LLM_KEY"},
+        ], retry={"max_retries": 2, "base_delay_s": 0.05})
+        spec, good = kit.run_spec(path, {"text": "it crashes"}, joblens_home.lake)
+        spec, bad = kit.run_spec(path, {"text": "hello"}, joblens_home.lake)
+    assert kit.final_scope(spec, good)["steps"]["extract"]["data"] == {"queue": "bug", "urgent": True}
+    assert not bad.success and len(requests) == 2  # not retried
+    failure = kit.step_events(bad, "STEP_FAILURE", "structured__extract")[0]
+    assert failure.step_failure_data.user_failure_data.metadata["joblens/error_code"].value == "data_validation"

@@ -14,7 +14,7 @@ from typing import Any
 import dagster as dg
 
 from pipelines.instance import job_type_tags
-from pipelines.jobs.retry import RetryProfile, retry_or_fail
+from pipelines.jobs.retry import RetryProfile, decide, raise_decision
 from pipelines.jobs.workflows.spec import StepSpec, WorkflowSpec, payload_error
 from pipelines.jobs.workflows.steps import run_step
 
@@ -45,8 +45,13 @@ def job_tags(spec: WorkflowSpec, priority: int | None = None) -> dict[str, str]:
 
 
 def _fail_or_retry(context, t, exc: Exception, profile: RetryProfile) -> None:
+    """Record the error, then retry it (transient, retries left) or fail with its code."""
     code = t.record_error(exc)
-    retry_or_fail(exc, profile, context.retry_number, f"{context.run_id}:{context.op.name}", code)
+    decision = decide(exc, profile, context.retry_number, f"{context.run_id}:{context.op.name}", code)
+    if decision.retry:
+        t.warning(f"{code.code}: retrying in {decision.wait_s}s", error_code=code.code, attempt=decision.attempt,
+                  next_attempt=decision.attempt + 1, wait_s=decision.wait_s, retry_profile=profile.name)
+    raise_decision(decision, exc, profile)
 
 
 def _inputs_op(spec: WorkflowSpec) -> dg.OpDefinition:

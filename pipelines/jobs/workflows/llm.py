@@ -82,6 +82,23 @@ def call(request: LlmRequest) -> LlmResult:
     return result
 
 
+class ModelReplyError(ValueError):
+    """A reply that should be JSON is not: the taxonomy's data_validation, never retried."""
+
+
+def reply_data(output: dict, provider: str) -> Any:
+    """``response: json``: the reply parsed (a fenced code block allowed); local replies are data already."""
+    if provider == "local":
+        return {k: v for k, v in output.items() if k != "text"} or {"text": output.get("text", "")}
+    text = (output.get("text") or "").strip()
+    if text.startswith("```"):
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise ModelReplyError(f"invalid data: the model reply is not valid JSON ({exc}): {text[:200]!r}") from None
+
+
 def subject_text(request: LlmRequest) -> str:
     """The text a step works on: its ``input`` when given, else the prompt."""
     value = request.input if request.input is not None else request.prompt

@@ -80,7 +80,10 @@ def run_llm(step: StepSpec, scope: dict, t) -> dict:
     )
     t.info("model call", provider=request.provider, model=request.model, task=request.task,
            input_tokens=result.input_tokens, output_tokens=result.output_tokens)
-    return {**result.output, "model": request.model, "provider": request.provider}
+    output = {**result.output, "model": request.model, "provider": request.provider}
+    if step.settings.get("response") == "json":
+        output["data"] = llm.reply_data(result.output, request.provider)
+    return output
 
 
 def _record_failed_call(t, request: llm.LlmRequest, exc: Exception, latency_ms: float) -> None:
