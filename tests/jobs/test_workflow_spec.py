@@ -87,6 +87,7 @@ def test_a_broken_file_does_not_stop_the_others(tmp_path, caplog):
         defs = definitions(folder)
     assert sorted(j.name for j in defs.jobs) == ["workflow__good_one", "workflow__good_two"]
     assert any("workflow_errors" in r.getMessage() and "bad_one.yaml" in r.getMessage() for r in caplog.records)
+    assert defs.metadata["workflow_errors"].data == loaded.errors
     with pytest.raises(JoblensError, match="bad_one.yaml: step 'fetch'"):
         find_workflow("bad_one", folder)
 

@@ -26,7 +26,8 @@ def workflow_definitions(loaded: LoadResult) -> dg.Definitions:
         sensors.append(inbox_sensor(spec, job))
         if spec.schedule is not None:
             schedules.append(workflow_schedule(spec, job))
-    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors)
+    metadata = {"workflow_errors": loaded.errors} if loaded.errors else None
+    return dg.Definitions(jobs=jobs, schedules=schedules, sensors=sensors, metadata=metadata)
 
 
 def definitions(folder: Path | None = None) -> dg.Definitions:
