@@ -72,6 +72,9 @@ _VALUE_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("card", r"(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d-])", ()),
 )
 _DIGIT_RUN = re.compile(r"\d{4}")
+# Values that cannot hold a secret are returned without a scan.
+_SCALARS = frozenset({int, float, bool, type(None)})
+_SHORTEST_SECRET = 6  # "a@b.io"; every other pattern needs more characters
 _TRIGGERS = tuple((trigger, name) for name, _, triggers in _VALUE_PATTERNS for trigger in triggers)
 _ORDER = {name: index for index, (name, _, _) in enumerate(_VALUE_PATTERNS)}
 
@@ -202,7 +205,12 @@ class Redactor:
         return clean, list(dict.fromkeys(hits))
 
     def _walk(self, value: Any, path: str, limit: int | None, hits: list[str]) -> Any:
-        if isinstance(value, str):
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is str or isinstance(value, str):
+            if len(value) < _SHORTEST_SECRET:
+                return value
             cleaned, masked = self.text(value, limit)
             if masked:
                 hits.append(path or "value")
@@ -210,13 +218,12 @@ class Redactor:
         if isinstance(value, dict):
             out = {}
             for key, item in value.items():
-                name = str(key)
-                child = f"{path}.{name}" if path else name
+                name = key if type(key) is str else str(key)
                 if self.secret_key(name) and item not in (None, ""):
                     out[name] = MASK
-                    hits.append(child)
+                    hits.append(f"{path}.{name}" if path else name)
                 else:
-                    out[name] = self._walk(item, child, limit, hits)
+                    out[name] = self._walk(item, f"{path}.{name}" if path else name, limit, hits)
             return out
         if isinstance(value, (list, tuple)):
             return [self._walk(item, path, limit, hits) for item in value]

@@ -45,8 +45,12 @@ SUFFIX = ".jsonl"
 _CONTEXT_COLUMNS = ("run_id", "job_name", "step_key", "attempt")
 
 
+# Built once: json.dumps with options builds a new encoder on every call.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def _dumps(payload: dict) -> bytes:
-    return (json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=str) + "\n").encode()
+    return (_ENCODER.encode(payload) + "\n").encode()
 
 
 class SpoolFile:

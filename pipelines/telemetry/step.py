@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import traceback
-import uuid
+from random import getrandbits
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -91,7 +91,9 @@ class StepTelemetry:
         return self._context
 
     def _append(self, table: str, row: dict[str, Any], context: int | None = None) -> None:
-        row["id"] = uuid.uuid4().hex
+        # 128 random bits, like a uuid4, without a getrandom() system call per record
+        # (Python reseeds ``random`` in a forked child, so processes never share a stream).
+        row["id"] = "%032x" % getrandbits(128)
         row["ts"] = time.time()
         self._rt.writer.append(context if context is not None else self._open(), table, row)
 
