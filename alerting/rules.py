@@ -18,6 +18,7 @@ import yaml
 from alerting.durations import parse_duration
 from alerting.errors import AlertingError
 from alerting.metrics import METRICS
+from alerting.rule_fields import choice, count, duration, names, number, text
 
 SHIPPED_RULES = Path(__file__).with_name("rules.yaml")
 COMPARISONS = {">": float.__gt__, ">=": float.__ge__, "<": float.__lt__, "<=": float.__le__, "==": float.__eq__, "!=": float.__ne__}
@@ -182,7 +183,39 @@ def parse_rule(path: Path, raw: Any) -> Rule:
     unknown = sorted(set(raw) - RULE_FIELDS)
     if unknown:
         raise AlertingError(f"field {unknown[0]}: unknown field")
-    name = _text(raw, "name", required=True)
+    name = text(raw, "name", required=True)
+    metric, sql, group_by, params = _metric(raw)
+    comparison = raw.get("comparison")
+    if comparison not in COMPARISONS:
+        raise AlertingError(f"field comparison: {comparison!r} is not one of {' '.join(COMPARISONS)}")
+    return Rule(
+        name=name,
+        source=str(path),
+        metric=metric,
+        sql=sql,
+        comparison=comparison,
+        threshold=number(raw, "threshold", required=True),
+        warning=number(raw, "warning"),
+        resolve=number(raw, "resolve"),
+        description=text(raw, "description") or "",
+        params=params,
+        window=duration(raw, "window", timedelta(hours=1)),
+        group_by=group_by,
+        for_evaluations=count(raw, "for", 1),
+        severity=choice(raw, "severity", SEVERITIES, "critical"),
+        routes=tuple(names(raw, "routes")) or ("ops",),
+        repeat_interval=duration(raw, "repeat_interval", timedelta(hours=4)),
+        escalation=_escalation(raw.get("escalation")),
+        no_data=choice(raw, "no_data", NO_DATA, "ok"),
+        group_wait=duration(raw, "group_wait", timedelta(0)),
+        group_interval=duration(raw, "group_interval", timedelta(minutes=5)),
+        flap=_flap(raw.get("flap")),
+        depends_on=tuple(names(raw, "depends_on")),
+    )
+
+
+def _metric(raw: dict) -> tuple[str | None, str | None, tuple[str, ...], dict]:
+    """The metric or SQL of a rule, the labels it groups by and its parameters, checked against the metric."""
     metric, sql = raw.get("metric"), raw.get("sql")
     if (metric is None) == (sql is None):
         raise AlertingError("field metric: give exactly one of 'metric' (a named metric) or 'sql'")
@@ -190,92 +223,18 @@ def parse_rule(path: Path, raw: Any) -> Rule:
         raise AlertingError(f"field metric: unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
     if sql is not None and (not isinstance(sql, str) or not sql.strip()):
         raise AlertingError("field sql: must be a query returning key, value rows")
-    comparison = raw.get("comparison")
-    if comparison not in COMPARISONS:
-        raise AlertingError(f"field comparison: {comparison!r} is not one of {' '.join(COMPARISONS)}")
-    group_by = tuple(_list(raw, "group_by"))
     allowed = METRICS[metric].labels if metric else ("key",)
+    group_by = tuple(names(raw, "group_by"))
     bad = [label for label in group_by if label not in allowed]
     if bad:
         raise AlertingError(f"field group_by: label {bad[0]!r} is not one of {', '.join(allowed)}")
     params = raw.get("params") or {}
     if not isinstance(params, dict):
         raise AlertingError("field params: must be a mapping")
-    if metric:
-        unknown_params = sorted(set(params) - set(METRICS[metric].params))
-        if unknown_params:
-            raise AlertingError(f"field params: unknown parameter {unknown_params[0]!r} of metric {metric}")
-    return Rule(
-        name=name,
-        source=str(path),
-        metric=metric,
-        sql=sql,
-        comparison=comparison,
-        threshold=_number(raw, "threshold", required=True),
-        warning=_number(raw, "warning"),
-        resolve=_number(raw, "resolve"),
-        description=_text(raw, "description") or "",
-        params=dict(params),
-        window=_duration(raw, "window", timedelta(hours=1)),
-        group_by=group_by or (allowed if not metric else METRICS[metric].default_labels),
-        for_evaluations=_count(raw, "for", 1),
-        severity=_choice(raw, "severity", SEVERITIES, "critical"),
-        routes=tuple(_list(raw, "routes")) or ("ops",),
-        repeat_interval=_duration(raw, "repeat_interval", timedelta(hours=4)),
-        escalation=_escalation(raw.get("escalation")),
-        no_data=_choice(raw, "no_data", NO_DATA, "ok"),
-        group_wait=_duration(raw, "group_wait", timedelta(0)),
-        group_interval=_duration(raw, "group_interval", timedelta(minutes=5)),
-        flap=_flap(raw.get("flap")),
-        depends_on=tuple(_list(raw, "depends_on")),
-    )
-
-
-def _text(raw: dict, key: str, required: bool = False) -> str | None:
-    value = raw.get(key)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str) or not value.strip():
-        raise AlertingError(f"field {key}: {'missing' if value is None else 'must be text'}")
-    return value.strip()
-
-
-def _number(raw: dict, key: str, required: bool = False) -> float | None:
-    value = raw.get(key)
-    if value is None:
-        if required:
-            raise AlertingError(f"field {key}: missing")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise AlertingError(f"field {key}: {value!r} is not a number")
-    return float(value)
-
-
-def _count(raw: dict, key: str, default: int) -> int:
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AlertingError(f"field {key}: {value!r} is not a whole number of evaluations >= 1")
-    return value
-
-
-def _choice(raw: dict, key: str, choices: tuple[str, ...], default: str) -> str:
-    value = raw.get(key, default)
-    if value not in choices:
-        raise AlertingError(f"field {key}: {value!r} is not one of {', '.join(choices)}")
-    return value
-
-
-def _list(raw: dict, key: str) -> list[str]:
-    value = raw.get(key) or []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise AlertingError(f"field {key}: must be a list of names")
-    return value
-
-
-def _duration(raw: dict, key: str, default: timedelta) -> timedelta:
-    return default if raw.get(key) is None else parse_duration(raw[key], f"field {key}")
+    unknown = sorted(set(params) - set(METRICS[metric].params)) if metric else []
+    if unknown:
+        raise AlertingError(f"field params: unknown parameter {unknown[0]!r} of metric {metric}")
+    return metric, sql, group_by or (METRICS[metric].default_labels if metric else allowed), dict(params)
 
 
 def _escalation(raw: Any) -> Escalation | None:
@@ -289,7 +248,7 @@ def _escalation(raw: Any) -> Escalation | None:
     after = parse_duration(raw["after"], "field escalation.after") if raw.get("after") is not None else None
     if after_repeats is None and after is None:
         raise AlertingError("field escalation: needs 'after_repeats' and/or 'after'")
-    return Escalation(tuple(_list(raw, "routes")), after_repeats, after)
+    return Escalation(tuple(names(raw, "routes")), after_repeats, after)
 
 
 def _flap(raw: Any) -> Flap:
@@ -298,19 +257,19 @@ def _flap(raw: Any) -> Flap:
     if not isinstance(raw, dict):
         raise AlertingError("field flap: must be a mapping of max_changes, window, stable_evaluations")
     return Flap(
-        max_changes=_count(raw, "max_changes", 4),
-        window=_duration(raw, "window", timedelta(hours=1)),
-        stable_evaluations=_count(raw, "stable_evaluations", 3),
+        max_changes=count(raw, "max_changes", 4),
+        window=duration(raw, "window", timedelta(hours=1)),
+        stable_evaluations=count(raw, "stable_evaluations", 3),
     )
 
 
 def _parse_inhibit(raw: Any) -> InhibitRule:
     if not isinstance(raw, dict) or not isinstance(raw.get("source"), str):
         raise AlertingError("field source: missing (the rule whose firing alerts mute others)")
-    targets = _list(raw, "targets")
+    targets = names(raw, "targets")
     if not targets:
         raise AlertingError("field targets: missing")
-    return InhibitRule(raw["source"], tuple(targets), tuple(_list(raw, "equal")))
+    return InhibitRule(raw["source"], tuple(targets), tuple(names(raw, "equal")))
 
 
 def _parse_run_failures(raw: Any) -> RunFailureSettings:
@@ -320,7 +279,7 @@ def _parse_run_failures(raw: Any) -> RunFailureSettings:
     if not isinstance(flag, bool):
         raise AlertingError(f"field notify_when_retry_succeeded: {flag!r} is not true or false")
     return RunFailureSettings(
-        routes=tuple(_list(raw, "routes")) or ("ops",),
+        routes=tuple(names(raw, "routes")) or ("ops",),
         notify_when_retry_succeeded=flag,
-        ui_base_url=_text(raw, "ui_base_url") or RunFailureSettings.ui_base_url,
+        ui_base_url=text(raw, "ui_base_url") or RunFailureSettings.ui_base_url,
     )
