@@ -3,6 +3,33 @@
 Every problem is one ``JoblensError`` naming the file, the step and the field, e.g.
 ``data/workflows/triage.yaml: step 'classify' (steps[2]): field 'labels': must be a list``.
 Templates and expressions are compiled here, so a typo fails at load, not mid-run.
+
+A workflow file::
+
+    name: support_ticket_triage        # the Dagster job is workflow__<name>
+    description: …                     # shown in the Dagster UI
+    team: support                      # joblens/team tag
+    priority: 5                        # dagster/priority, -100..100
+    retry: default                     # a profile name (none, default, fast, patient, or
+                                       # $JOBLENS_RETRY_PROFILES) or inline settings
+    schedule: {cron: "0 6 * * *", timezone: UTC, input: {…}}   # optional
+    inputs: {JSON schema of the payload}
+    example: {…}                       # optional; the launchpad's default payload
+    tags: {key: value}                 # optional extra run tags
+    steps:                             # in order; each has name, kind, description, retry
+      - {name: fetch, kind: http, url: "…{{ input.id }}", method: GET, headers: {}, params: {},
+         json: {}, body: "", timeout_s: 30, expect_status: [200]}
+      - {name: shape, kind: transform, expression: "steps.fetch.json.items | length"}
+      - {name: shape2, kind: transform, output: {key: expression, …}}
+      - {name: label, kind: llm, task: classify|summarize|reply, operation: chat|embedding,
+         provider: local|openai, model, base_url, api_key_env, system, prompt, input,
+         labels, keywords, sentences, max_tokens, temperature, response: text|json, timeout_s}
+      - {name: check, kind: validate, value: "expression (default: previous output)", schema: {…}}
+      - {name: gate, kind: branch, condition: "expression", skip: [later steps; default all]}
+      - {name: tell, kind: notify, route: ops, severity: info|warning|critical, title, body}
+
+Templates (``{{ … }}``) and expressions see ``input``, ``steps.<earlier step>``,
+``previous``, ``run`` and ``env(name, default)``; see ``templating``.
 """
 
 from __future__ import annotations
