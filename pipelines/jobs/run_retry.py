@@ -34,7 +34,7 @@ def reexecute_from_failure(instance, parent, job_def, extra_tags: dict | None = 
     """
     from dagster._core.execution.api import create_execution_plan
     from dagster._core.execution.plan.state import KnownExecutionState
-    from dagster._core.storage.tags import RESUME_RETRY_TAG, RUN_KEY_TAG
+    from dagster._core.storage.tags import PARENT_RUN_ID_TAG, RESUME_RETRY_TAG, ROOT_RUN_ID_TAG, RUN_KEY_TAG
 
     step_keys, known_state = KnownExecutionState.build_resume_retry_reexecution(instance, parent_run=parent)
     job = job_def.get_subset(op_selection=parent.op_selection) if parent.op_selection else job_def
@@ -43,11 +43,13 @@ def reexecute_from_failure(instance, parent, job_def, extra_tags: dict | None = 
         instance_ref=instance.get_ref() if instance.is_persistent else None,
     )
     inherited = {k: v for k, v in parent.tags.items() if not k.startswith(".dagster") and k != RUN_KEY_TAG}
-    inherited = {k: v for k, v in inherited.items() if k not in (RETRY_DECISION_TAG, "dagster/parent_run_id")}
-    tags = {**inherited, **(extra_tags or {}), RESUME_RETRY_TAG: "true"}
+    inherited = {k: v for k, v in inherited.items() if k != RETRY_DECISION_TAG}
+    root = parent.root_run_id or parent.run_id
+    tags = {**inherited, **(extra_tags or {}), RESUME_RETRY_TAG: "true",
+            PARENT_RUN_ID_TAG: parent.run_id, ROOT_RUN_ID_TAG: root}
     run = instance.create_run_for_job(
         job_def=job, execution_plan=plan, run_config=parent.run_config, tags=tags,
-        root_run_id=parent.root_run_id or parent.run_id, parent_run_id=parent.run_id,
+        root_run_id=root, parent_run_id=parent.run_id,
         status=dg.DagsterRunStatus.NOT_STARTED, op_selection=parent.op_selection,
         resolved_op_selection=parent.resolved_op_selection,
         remote_job_origin=parent.remote_job_origin, job_code_origin=parent.job_code_origin,
@@ -79,7 +81,7 @@ def decide(instance, run, now: float | None = None) -> RetryDecision:
         return RetryDecision(run.run_id, "exhausted", attempt, 0.0, code)
     wait = profile.delay_s(attempt, run.root_run_id or run.run_id)
     record = instance.get_run_record_by_id(run.run_id)
-    failed_at = (record.end_timestamp if record and record.end_timestamp else time.time())
+    failed_at = record.end_time if record and record.end_time else time.time()
     due = (now or time.time()) >= failed_at + wait
     return RetryDecision(run.run_id, "launch" if due else "wait", attempt, wait, code)
 

@@ -123,7 +123,7 @@ def test_run_retry_waits_its_delay_and_skips_permanent_failures(joblens_home, tm
         qk.tick_queue(context)
         for run_id in (flaky, bad):
             assert qk.wait_for(instance, run_id, qk.FINISHED) == dg.DagsterRunStatus.FAILURE
-        failed_at = instance.get_run_record_by_id(flaky).end_timestamp
+        failed_at = instance.get_run_record_by_id(flaky).end_time
 
         decisions = {d.run_id: d for d in process_failed_runs(instance, joblens_home.lake, location.defs.resolve_job_def,
                                                               now=failed_at + 1.0)}
