@@ -36,6 +36,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from pipelines.home import Home, resolve_home
 from pipelines.lake import schema as lake_schema
 from pipelines.lake.writer import LakeWriter
 
@@ -218,8 +219,6 @@ def recover_spools(home=None, spool_dir: str | os.PathLike[str] | None = None) -
     (their lock is held) are left alone. Safe to run at any time, from any process, as
     often as wanted.
     """
-    from pipelines.home import Home, resolve_home
-
     directory = Path(spool_dir) if spool_dir else default_spool_dir(home if isinstance(home, Home) else resolve_home(home))
     report = RecoveryReport()
     if not directory.is_dir():

@@ -46,7 +46,11 @@ class Runtime:
 class StepTelemetry:
     """Records of one step attempt. Use as a context manager: entering starts the
     CPU/memory sampler, leaving writes the attempt's ``usage`` row and lands what was
-    recorded (or leaves it to the end of the run, see ``TelemetryResource``)."""
+    recorded (or leaves it to the end of the run, see ``TelemetryResource``).
+
+    An exception leaving the block is not recorded here: the capture of Dagster's event
+    log records the step failure, and a second row would count it twice. ``record_error``
+    is for failures the op handles itself (a retried call, a skipped record)."""
 
     def __init__(self, runtime: Runtime, run_id: str, job_name: str | None, step_key: str, attempt: int = 1,
                  dagster_log: Any = None, land_on_exit: bool = True, on_exit: Any = None):

@@ -7,6 +7,7 @@ import re
 import time
 
 import dagster as dg
+import psutil
 import pytest
 
 from pipelines.errors import JoblensError
@@ -165,3 +166,27 @@ def test_lake_dir_defaults_to_the_home_at_run_time(joblens_home, tmp_path, monke
     monkeypatch.setenv("JOBLENS_HOME", str(other))
     assert resource.lake_path() == other / "lake"
     assert resource.spool_path() == other / "state" / "spool"
+
+
+def test_land_max_records_lands_at_the_step_end_that_reaches_it(lake, query):
+    run(lake, land_max_records=3)  # extract records 8 rows: its step end lands them
+    counts = [json.loads(f)["count"] for (f,) in query("select fields from logs where step_key = 'enrich' order by ts")]
+    assert counts[0] > 0
+
+
+def test_peak_memory_and_cpu_of_a_step(telemetry, query):
+    resource = TelemetryResource(lake_dir=telemetry.lake_dir, sample_interval_s=0.05)
+    before = psutil.Process().memory_info().rss / 2**20
+    with resource.recorder("mem-run", "job", "allocate"):
+        block = bytearray(80 * 2**20)
+        block[::4096] = b"x" * len(block[::4096])  # touch every page so it is resident
+        deadline = time.process_time() + 0.2
+        while time.process_time() < deadline:  # busy: CPU seconds to measure
+            pass
+        time.sleep(0.15)
+        del block  # memory falls again before the step ends: only sampling saw the peak
+    [(cpu_s, peak)] = query("select cpu_s, peak_rss_mb from steps where run_id = 'mem-run'")
+    samples = [rss for (rss,) in query("select rss_mb from resource_samples where run_id = 'mem-run'")]
+    assert cpu_s >= 0.2
+    assert len(samples) >= 3 and max(samples) >= before + 70
+    assert peak >= max(samples)
