@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from alerting.errors import AlertingError
+
 SCHEMA = """
 create table if not exists alert_state (
     rule varchar not null, labels_key varchar not null, labels json, state varchar not null,
@@ -86,6 +88,8 @@ def _connect(path: Path):
             return duckdb.connect(str(path))
         except duckdb.IOException as exc:
             # DuckDB allows one writing process per file: a sensor tick and a CLI call take turns.
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+            if "lock" not in str(exc).lower():
                 raise
+            if time.monotonic() > deadline:
+                raise AlertingError(f"{path}: busy for {LOCK_WAIT_S:.0f}s (another JobLens process is evaluating alerts); try again") from None
             time.sleep(0.1)

@@ -100,3 +100,25 @@ def test_a_channel_sends_attachments(channels_file, smtp_receiver, tmp_path):
     parts = {part.get_filename(): part.get_payload(decode=True) for part in mail.walk() if part.get_filename()}
     assert parts == {"weekly.csv": b"job,runs\ningest,10\n"}
     assert mail["X-Application"] == "JobLens"
+
+
+def test_a_busy_alert_store_is_a_one_line_error(joblens_home, monkeypatch):
+    import subprocess
+    import sys
+
+    from alerting import store
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
+         str(store.alerts_db(joblens_home.root))],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        monkeypatch.setattr(store, "LOCK_WAIT_S", 0.3)
+        with pytest.raises(store.AlertingError, match="alerts.duckdb: busy for 0s"):
+            with store.open_store(joblens_home.root):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
