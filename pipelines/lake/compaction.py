@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,6 +47,7 @@ class CompactionReport:
     files_written: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)
     garbage_removed: int = 0
+    damaged: list[tuple[str, str]] = field(default_factory=list)  # compacted files failing their checks
 
 
 def compact(
@@ -87,6 +89,13 @@ def _compact_day(lake: Path, table: str, day: str, target_mb: int, rg_rows: int,
             report.quarantined.append((str(path), reason))
     if not good:
         return
+    damaged = [(f.name, r) for f in manifest.files if (r := inventory.problem(day_dir / f.name, table, f, True))]
+    if damaged:
+        # Compacted rows have no other copy: leave the day as it is (readers skip the
+        # damaged file, the landing files stay readable) for an operator to restore.
+        log.error("not compacting %s/%s: compacted file %s is damaged (%s)", table, day, *damaged[0])
+        report.damaged.extend((str(day_dir / name), reason) for name, reason in damaged)
+        return
     frames = [_read(day_dir / f.name, table) for f in manifest.files]
     frames += [_read(p, table) for p in good]
     rows = (
@@ -123,13 +132,13 @@ def _read(path: Path, table: str) -> pa.Table:
 def _publish_parts(day_dir: Path, table: str, data: pa.Table, target_mb: int, rg_rows: int):
     version = lake_schema.schema_version(table)
     # Size parts from the in-memory size; zstd Parquet is several times smaller, so parts
-    # land at or under the target.
-    per_part = data.num_rows
-    if data.nbytes > target_mb * 2**20:
-        per_part = max(rg_rows, int(data.num_rows * target_mb * 2**20 / data.nbytes))
+    # land at or under the target. Parts are even, so the last one is not a small remainder.
+    # No part below one row group, so small days stay one file.
+    parts = max(1, min(math.ceil(data.nbytes / (target_mb * 2**20)), data.num_rows // rg_rows))
+    bounds = [i * data.num_rows // parts for i in range(parts + 1)]
     entries = []
-    for start in range(0, data.num_rows, per_part):
-        part = data.slice(start, per_part)
+    for start, end in zip(bounds, bounds[1:]):
+        part = data.slice(start, end - start)
         path = day_dir / f"part-{unique_name()}.parquet"
         entries.append(publish_parquet(part, path, version, row_group_size=rg_rows, sidecar=False))
     return entries

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipelines.lake import faults
 from pipelines.lake import schema as lake_schema
 from pipelines.lake.files import FileEntry, publish_json, read_sidecar, sha256_file, sidecar_path
 
@@ -96,11 +97,14 @@ def problem(path: Path, table: str, entry: FileEntry | None, verify_checksum: bo
         return f"unknown schema version {raw_version}"
     if meta.num_rows != entry.rows:
         return f"row count {meta.num_rows} differs from manifest ({entry.rows})"
-    size = path.stat().st_size
-    if size != entry.bytes:
-        return f"size {size} differs from manifest ({entry.bytes})"
-    if verify_checksum and sha256_file(path) != entry.sha256:
-        return "SHA-256 differs from manifest"
+    try:
+        size = path.stat().st_size
+        if size != entry.bytes:
+            return f"size {size} differs from manifest ({entry.bytes})"
+        if verify_checksum and sha256_file(path) != entry.sha256:
+            return "SHA-256 differs from manifest"
+    except OSError as exc:  # removed by a concurrent compaction, or unreadable
+        return f"unreadable ({exc.strerror})"
     return None
 
 
@@ -110,12 +114,15 @@ def quarantine(lake: Path, table: str, path: Path, reason: str) -> Path:
     target_dir = lake / "quarantine" / table / day
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / path.name
+    # The reason first: a crash part-way never leaves a quarantined file unexplained, and
+    # the next compaction, finding the file still in landing, quarantines it again.
+    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    (target_dir / f"{path.stem}.reason.txt").write_text(f"{stamp} {reason}\n")
     shutil.move(path, target)
+    faults.checkpoint("quarantine.after_move")
     side = sidecar_path(path)
     if side.exists():
         shutil.move(side, target_dir / side.name)
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    (target_dir / f"{path.stem}.reason.txt").write_text(f"{stamp} {reason}\n")
     log.warning("quarantined %s: %s", path, reason)
     return target
 
@@ -137,12 +144,15 @@ def live_files(lake: Path, table: str, only_days: set[str] | None = None) -> Liv
             continue
         for path in parquet_files(lake / "landing" / table / f"date={day}"):
             if path.name not in merged.get(day, set()):
-                _admit(out.landing, out.skipped, path, table, read_sidecar(path))
+                # Landing files are small and written by many processes: checksum them on
+                # every read, so a damaged page is skipped instead of failing the query.
+                _admit(out.landing, out.skipped, path, table, read_sidecar(path), verify_checksum=True)
     return out
 
 
-def _admit(into: list[Path], skipped: list, path: Path, table: str, entry: FileEntry | None) -> None:
-    reason = problem(path, table, entry) if path.exists() else "listed in manifest but missing"
+def _admit(into: list[Path], skipped: list, path: Path, table: str, entry: FileEntry | None,
+           verify_checksum: bool = False) -> None:
+    reason = problem(path, table, entry, verify_checksum) if path.exists() else "listed in manifest but missing"
     if reason is None:
         into.append(path)
     else:

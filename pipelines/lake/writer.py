@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.errors import JoblensError
+from pipelines.lake import faults
 from pipelines.lake import schema as lake_schema
 from pipelines.lake.files import FileEntry, publish_parquet, unique_name
 
@@ -59,6 +60,32 @@ def conform(table: str, data: pa.Table) -> pa.Table:
         raise JoblensError(f"lake table {table}: {exc}") from None
 
 
+# Columns whose values come from a fixed vocabulary (null allowed where the column is nullable).
+VOCABULARIES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("runs", "status"): lake_schema.RUN_STATUSES,
+    ("runs", "job_type"): lake_schema.JOB_TYPES,
+    ("runs", "trigger"): lake_schema.TRIGGERS,
+    ("steps", "status"): lake_schema.STEP_STATUSES,
+    ("logs", "kind"): lake_schema.LOG_KINDS,
+    ("snapshots", "kind"): lake_schema.SNAPSHOT_KINDS,
+}
+
+
+def validate(table: str, data: pa.Table) -> None:
+    """Fail on a null in a required column or a value outside a column's vocabulary."""
+    for field in data.schema:
+        if not field.nullable and data.column(field.name).null_count:
+            raise JoblensError(f"lake table {table}: field {field.name!r} is required but null")
+        allowed = VOCABULARIES.get((table, field.name))
+        if allowed is None:
+            continue
+        column = data.column(field.name)
+        bad = pc.filter(column, pc.invert(pc.fill_null(pc.is_in(column, pa.array(allowed)), True)))
+        if len(bad):
+            raise JoblensError(f"lake table {table}: field {field.name!r} has value {bad[0].as_py()!r}; "
+                               f"expected one of {', '.join(allowed)}")
+
+
 def split_by_day(data: pa.Table) -> dict[date, pa.Table]:
     """The rows of ``data`` grouped by the UTC date of ``ts``."""
     days = pc.cast(data.column("ts"), pa.date32())
@@ -72,12 +99,14 @@ def write_landing(lake: Path, table: str, data: pa.Table) -> list[Path]:
     """Publish ``data`` (already of the table's schema) as one landing file per day."""
     if data.num_rows == 0:
         return []
+    validate(table, data)
     version = lake_schema.schema_version(table)
     paths = []
     for day, part in sorted(split_by_day(data).items()):
         path = partition_dir(lake / "landing", table, day) / f"{unique_name()}.parquet"
         publish_parquet(part, path, version)
         paths.append(path)
+        faults.checkpoint("writer.after_file")
     return paths
 
 
@@ -92,8 +121,14 @@ class LakeWriter:
         self.lake = Path(lake)
         self.buffer_rows = buffer_rows
         self._buffers: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        self._names: dict[str, frozenset[str]] = {}
 
     def add(self, table: str, row: Mapping[str, Any]) -> None:
+        names = self._names.get(table)
+        if names is None:
+            names = self._names[table] = frozenset(lake_schema.schema(table).names)
+        if not names.issuperset(row):
+            raise JoblensError(f"lake table {table}: unknown field {sorted(set(row) - names)[0]!r}")
         buffer = self._buffers[table]
         buffer.append(row)
         if len(buffer) >= self.buffer_rows:
@@ -129,4 +164,4 @@ class LakeWriter:
         self.flush()
 
 
-__all__ = ["LakeWriter", "FileEntry", "conform", "partition_dir", "split_by_day", "to_arrow", "write_landing"]
+__all__ = ["LakeWriter", "FileEntry", "conform", "partition_dir", "split_by_day", "to_arrow", "validate", "write_landing"]
