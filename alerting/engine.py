@@ -59,13 +59,14 @@ def check(home_root: Path, now: datetime | None = None, dry_run: bool = False, r
             con.rollback()
             return report
         con.commit()
-        report.delivery = deliver(con, home_root, now, report.errors, channels)
+    report.delivery = deliver(home_root, now, report.errors, channels)
     return report
 
 
-def deliver(con, home_root: Path, now: datetime, errors: list[str], channels=None, only: set[int] | None = None) -> DeliveryReport:
+def deliver(home_root: Path, now: datetime, errors: list[str], channels=None, only: set[int] | None = None) -> DeliveryReport:
     """Send what is pending; a broken channel config is reported and everything stays queued."""
-    pending = con.execute("select count(*) from alert_notifications where status = 'pending'").fetchone()[0]
+    with open_store(home_root) as con:
+        pending = con.execute("select count(*) from alert_notifications where status = 'pending'").fetchone()[0]
     if not pending:
         return DeliveryReport()
     if channels is None:
@@ -76,7 +77,7 @@ def deliver(con, home_root: Path, now: datetime, errors: list[str], channels=Non
         except AlertingError as exc:
             errors.append(str(exc))
             return DeliveryReport(waiting=pending)
-    return deliver_pending(con, channels, now, only=only)
+    return deliver_pending(lambda: open_store(home_root), channels, now, only=only)
 
 
 def collect_samples(home_root: Path, rules: list[Rule], now: datetime, errors: list[str]) -> dict[str, list[Sample]]:

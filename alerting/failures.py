@@ -36,6 +36,7 @@ def ui_base_url(ruleset: RuleSet) -> str:
 
 
 def notify_run_failure(home_root: Path, failure: RunFailure, now: datetime | None = None, ruleset: RuleSet | None = None, channels=None) -> FailureOutcome:
+    """Announce one failed run now, unless muted, already announced, or retried successfully."""
     now = now or utcnow()
     ruleset = ruleset or load_rules(rule_files(home_root))
     settings = ruleset.run_failures
@@ -52,9 +53,9 @@ def notify_run_failure(home_root: Path, failure: RunFailure, now: datetime | Non
             id_ = enqueue(con, f"run_failure|{failure.run_id}|{route}", route, RUN_FAILURE, message, now, RUN_FAILURE, [failure.labels])
             if id_ is not None:
                 ids.add(id_)
-        if not ids:
-            return FailureOutcome("duplicate", "this run's failure was already notified")
-        errors: list[str] = []
-        report = deliver(con, home_root, now, errors, channels, only=ids)
+    if not ids:
+        return FailureOutcome("duplicate", "this run's failure was already notified")
+    errors: list[str] = []
+    report = deliver(home_root, now, errors, channels, only=ids)
     status = "sent" if report.sent == len(ids) else "queued"
     return FailureOutcome(status, "; ".join(errors), report)

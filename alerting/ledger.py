@@ -43,15 +43,20 @@ def backoff(attempts: int) -> timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def deliver_pending(con, channels, now: datetime, only: set[int] | None = None) -> DeliveryReport:
-    """Send every pending notification that is due, oldest first; a route that fails is left for the next pass."""
+def deliver_pending(store, channels, now: datetime, only: set[int] | None = None) -> DeliveryReport:
+    """Send every pending notification that is due, oldest first; a route that fails is left for the next pass.
+
+    ``store()`` opens the alert store; it is held only to read and to mark, never while a channel
+    answers, so other JobLens processes are not kept waiting on a slow endpoint.
+    """
     report = DeliveryReport()
     for _round in range(2):  # the second round sends the broken-channel notices the first one raised
-        rows = con.execute(
-            """select id, route, title, body, notify_type, attempts from alert_notifications
-               where status = 'pending' and next_attempt_at <= ? order by id""",
-            [now],
-        ).fetchall()
+        with store() as con:
+            rows = con.execute(
+                """select id, route, title, body, notify_type, attempts from alert_notifications
+                   where status = 'pending' and next_attempt_at <= ? order by id""",
+                [now],
+            ).fetchall()
         failed_routes: set[str] = set()
         raised = False
         for id_, route, title, body, notify_type, attempts in rows:
@@ -60,16 +65,18 @@ def deliver_pending(con, channels, now: datetime, only: set[int] | None = None) 
             checkpoint("alerts.before_send")
             delivery = channels.send(route, title, body, notify_type)
             checkpoint("alerts.after_send")
-            if delivery.ok:
-                _mark_sent(con, id_, route, now)
-                report.sent += 1
-            else:
+            with store() as con:
+                if delivery.ok:
+                    _mark_sent(con, id_, route, now)
+                    report.sent += 1
+                    continue
                 failed_routes.add(route)
                 report.failed += 1
                 raised |= _mark_failed(con, id_, route, attempts + 1, delivery.error, now, channels)
         if not raised:
             break
-    report.waiting = con.execute("select count(*) from alert_notifications where status = 'pending'").fetchone()[0]
+    with store() as con:
+        report.waiting = con.execute("select count(*) from alert_notifications where status = 'pending'").fetchone()[0]
     return report
 
 
