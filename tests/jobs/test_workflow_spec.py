@@ -41,6 +41,7 @@ GOOD_STEP = {"name": "shout", "kind": "transform", "expression": "input.text | u
          ["step 'x' (steps[0])", "field 'expression'", "'later'", "not an earlier step"]),
         ([GOOD_STEP, {"name": "gate", "kind": "branch", "condition": "true", "skip": ["shout"]}], {},
          ["step 'gate' (steps[1])", "field 'skip'", "'shout' is not a later step"]),
+        ([{"name": "x", "kind": "http", "url": "http://h", "json": {}, "body": "b"}], {}, ["step 'x'", "field 'body'", "not both"]),
         ([{"name": "x", "kind": "validate", "schema": {"type": "banana"}}], {}, ["step 'x'", "field 'schema'", "invalid JSON schema"]),
         ([{"name": "x", "kind": "llm", "task": "classify", "prompt": "p"}], {}, ["step 'x'", "field 'labels'"]),
         ([GOOD_STEP, dict(GOOD_STEP)], {}, ["step 'shout' (steps[1])", "field 'name'", "already used"]),

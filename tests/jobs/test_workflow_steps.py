@@ -167,3 +167,15 @@ def test_templates_cannot_reach_python_internals(tmp_path, joblens_home):
     spec, result = kit.run_spec(path, {}, joblens_home.lake)
     assert not result.success
     assert kit.step_events(result, "STEP_UP_FOR_RETRY") == []
+    assert kit.lake_rows(joblens_home.lake, "select error_class, error_code from errors") == [
+        ("pipelines.jobs.workflows.steps.TemplateDataError", "data_validation")]
+
+
+def test_a_field_missing_from_the_payload_fails_as_data_validation(tmp_path, joblens_home):
+    path = kit.write_workflow(tmp_path / "wf", "needs", [
+        {"name": "pick", "kind": "transform", "expression": "input.customer.id"},
+    ], retry={"max_retries": 2, "base_delay_s": 0.01})
+    spec, result = kit.run_spec(path, {"customer": {}}, joblens_home.lake)
+    assert not result.success and kit.step_events(result, "STEP_UP_FOR_RETRY") == []
+    message = kit.lake_rows(joblens_home.lake, "select message from errors")[0][0]
+    assert "invalid data for step pick" in message and "'id'" in message

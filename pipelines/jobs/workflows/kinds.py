@@ -116,6 +116,8 @@ def check_settings(kind: str, settings: dict, where: str) -> None:
 
 
 def _check_kind_rules(kind: str, settings: dict, where: str) -> None:
+    if kind == "http" and "json" in settings and "body" in settings:
+        raise JoblensError(f"{where}: field 'body': an http step sends either json or body, not both")
     if kind == "transform" and ("expression" in settings) == ("output" in settings):
         raise JoblensError(f"{where}: field 'expression': a transform step needs exactly one of expression, output")
     if kind == "transform" and "output" in settings and not all(_is_str(v) for v in settings["output"].values()):

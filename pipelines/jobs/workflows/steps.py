@@ -18,8 +18,17 @@ class NotificationError(ConnectionError):
     """A notify step's channel refused or could not deliver the message."""
 
 
+class TemplateDataError(ValueError):
+    """A template or expression failed on this run's data (a missing field, a forbidden access)."""
+
+
 def run_step(step: StepSpec, scope: dict, t) -> Any:
-    return RUNNERS[step.kind](step, scope, t)
+    from jinja2 import TemplateError
+
+    try:
+        return RUNNERS[step.kind](step, scope, t)
+    except TemplateError as exc:
+        raise TemplateDataError(f"invalid data for step {step.name}: {exc}") from exc
 
 
 def _rendered(step: StepSpec, scope: dict, *names: str) -> dict:
@@ -30,13 +39,15 @@ def run_http(step: StepSpec, scope: dict, t) -> dict:
     import httpx
 
     values = _rendered(step, scope, "url", "headers", "params", "json", "body")
+    # A header rendered empty (an unset optional secret) is left out rather than sent blank.
+    headers = {k: str(v).strip() for k, v in (values.get("headers") or {}).items() if str(v).strip()}
     method = step.settings.get("method", "GET")
     timeout = float(step.settings.get("timeout_s", 30.0))
     t.info("http request", method=method, url=values["url"], timeout_s=timeout)
     started = time.perf_counter()
     response = httpx.request(
-        method, values["url"], headers=values.get("headers"), params=values.get("params"),
-        json=values.get("json"), content=values.get("body"), timeout=timeout,
+        method, values["url"], headers=headers, params=values.get("params"),
+        json=values.get("json"), content=values.get("body"), timeout=timeout, follow_redirects=True,
     )
     elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
     t.info("http response", status=response.status_code, elapsed_ms=elapsed_ms, bytes=len(response.content))

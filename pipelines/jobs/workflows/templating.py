@@ -17,7 +17,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from pipelines.errors import JoblensError
@@ -73,8 +73,21 @@ def render_text(source: str, scope: dict) -> str:
 
 
 def evaluate(source: str, scope: dict) -> Any:
-    """The value of a bare expression, e.g. ``steps.classify.label == 'urgent'``."""
-    return _compiled_expression(source)(**scope)
+    """The value of a bare expression, e.g. ``steps.classify.label == 'urgent'``; a missing field raises."""
+    return _defined(_compiled_expression(source)(**scope))
+
+
+def _defined(value: Any) -> Any:
+    """``value`` with no undefined part: ``input.missing`` fails here rather than as a silent None."""
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+    if isinstance(value, dict):
+        for item in value.values():
+            _defined(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _defined(item)
+    return value
 
 
 def render_value(value: Any, scope: dict) -> Any:
