@@ -55,11 +55,12 @@ def check_command(
         report = check(_home_root(), now=_now(now), dry_run=dry_run)
     rows = [(a.rule, describe_labels(a.labels), a.state, a.severity, a.value, a.suppressed_by or "") for a in report.alerts]
     emit(["rule", "labels", "state", "severity", "value", "muted_by"], rows, fmt, title="Alerts")
-    verb = "would send" if dry_run else "queued"
-    emit(["route", "notification", verb], [(p.route, p.title, "yes") for p in report.planned], fmt, title="Notifications")
-    if report.delivery and fmt is Format.table:
-        d = report.delivery
-        typer.echo(f"delivered {d.sent}, failed {d.failed}, still pending {d.waiting}")
+    if fmt is Format.table:  # csv and json carry one table: the alerts
+        title = "Notifications that would be sent" if dry_run else "Notifications queued"
+        emit(["route", "notification"], [(p.route, p.title) for p in report.planned], fmt, title=title)
+        if report.delivery:
+            d = report.delivery
+            typer.echo(f"delivered {d.sent}, failed {d.failed}, still pending {d.waiting}")
     for error in report.errors:
         typer.echo(f"error: {error}", err=True)
     if report.errors:
@@ -67,8 +68,11 @@ def check_command(
 
 
 @alerts_app.command("list")
-def list_command(fmt: Format = FORMAT_OPTION) -> None:
-    """Firing, pending and silenced alerts, and the active silences."""
+def list_command(
+    silences_only: bool = typer.Option(False, "--silences", help="Only the active silences."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Firing, pending and silenced alerts, and the active silences (csv/json: the alerts, or --silences)."""
     from alerting.alerts import describe_labels
     from alerting.state import load_alerts
     from alerting.store import open_store
@@ -82,7 +86,10 @@ def list_command(fmt: Format = FORMAT_OPTION) -> None:
         (a.rule, describe_labels(a.labels), a.state, a.severity, a.value, a.fired_at, a.suppressed_by or "", a.flapping)
         for a in sorted(alerts, key=lambda a: (a.rule, a.key))
     ]
-    emit(["rule", "labels", "state", "severity", "value", "firing_since", "muted_by", "flapping"], rows, fmt, title="Alerts")
+    if not silences_only:
+        emit(["rule", "labels", "state", "severity", "value", "firing_since", "muted_by", "flapping"], rows, fmt, title="Alerts")
+        if fmt is not Format.table:
+            return
     emit(
         ["silence", "rule", "labels", "until", "comment", "by"],
         [(s.id, s.rule, json.dumps(s.matchers), s.ends_at, s.comment, s.created_by) for s in silences],
