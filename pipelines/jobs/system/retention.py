@@ -109,7 +109,7 @@ def apply_lake_retention(lake: Path, policy: dict[str, int], important: set[str]
 def _expire_day(lake: Path, table: str, day: str, important: set[str]) -> tuple[int, int]:
     con = reader.connect(lake, tables=(table,), days={day})
     try:
-        rows = con.execute(f"select * from {table}").fetch_arrow_table()  # table name from the schema registry
+        rows = con.execute(f"select * from {table}").to_arrow_table()  # table name from the schema registry
     finally:
         con.close()
     keep = rows.filter([run_id in important for run_id in rows.column("run_id").to_pylist()])
