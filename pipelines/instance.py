@@ -10,7 +10,9 @@ The generated ``dagster.yaml`` sets up:
 - concurrency pools with a default of one slot: the ``lake_compaction`` pool is the
   single writer of the lake's ``tables/``;
 - SQLite storage in ``DAGSTER_HOME``, or Postgres when ``JOBLENS_DAGSTER_PG_URL`` is set
-  when the file is generated (the file names the variable, never the URL itself).
+  when the file is generated (the file names the variable, never the URL itself). With
+  SQLAlchemy 2.1 a bare ``postgresql://`` URL means psycopg 3; the installed driver is
+  psycopg2, so write ``postgresql+psycopg2://user@host:5432/db``.
 """
 
 from __future__ import annotations
