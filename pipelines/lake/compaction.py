@@ -156,6 +156,7 @@ def _collect_garbage(lake: Path, table: str, day: str) -> int:
         if unlisted_part or stale_tmp:
             path.unlink(missing_ok=True)
             removed += 1
+            faults.checkpoint("compaction.during_gc")
     landing_dir = lake / "landing" / table / f"date={day}"
     for name in manifest.merged_landing:
         path = landing_dir / name
@@ -163,6 +164,7 @@ def _collect_garbage(lake: Path, table: str, day: str) -> int:
             path.unlink()
             sidecar_path(path).unlink(missing_ok=True)
             removed += 1
+            faults.checkpoint("compaction.during_gc")
     if landing_dir.is_dir():
         for path in landing_dir.iterdir():
             orphan_sidecar = path.name.endswith(".manifest.json") and not path.with_name(
