@@ -3,7 +3,7 @@
 Each record is one JSON line appended with a single ``write()`` to a file owned by the
 process (``<home>/state/spool/<host>-<pid>-<id>.jsonl``): once the call returns the line
 is in the kernel's page cache, so it outlives the process however it dies. Lines are
-fsynced at safe points (by the sampler thread, after an error, before landing) so they
+fsynced at safe points (by the sampler thread, after a recorded error) so they
 also survive most machine crashes.
 
 Landing turns a spool into landing Parquet through the lake writer: the live file is
@@ -24,7 +24,6 @@ from __future__ import annotations
 import atexit
 import fcntl
 import itertools
-import json
 import logging
 import os
 import socket
@@ -32,26 +31,13 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pipelines.home import Home, resolve_home
-from pipelines.lake import schema as lake_schema
-from pipelines.lake.writer import LakeWriter
+from pipelines.telemetry.spool_format import SPOOL_VERSION, SUFFIX, dumps_line, land_spool_file, read_spool
 
 log = logging.getLogger("joblens.telemetry")
-SPOOL_VERSION = 1
-SUFFIX = ".jsonl"
-_CONTEXT_COLUMNS = ("run_id", "job_name", "step_key", "attempt")
-
-
-# Built once: json.dumps with options builds a new encoder on every call.
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-def _dumps(payload: dict) -> bytes:
-    return (_ENCODER.encode(payload) + "\n").encode()
 
 
 class SpoolFile:
@@ -67,7 +53,7 @@ class SpoolFile:
         self.dirty = False
         self.opened = time.monotonic()
         header = {"spool": SPOOL_VERSION, "lake": str(lake), "pid": os.getpid(), "host": host}
-        self.write(_dumps(header), record=False)
+        self.write(dumps_line(header), record=False)
 
     def write(self, line: bytes, record: bool = True) -> None:
         os.write(self.fd, line)
@@ -95,7 +81,7 @@ class SpoolWriter:
         """Register an open step; its records name it by the number returned."""
         with self._lock:
             number = next(self._ids)
-            line = _dumps({"ctx": number, "run_id": run_id, "job_name": job_name, "step_key": step_key, "attempt": attempt})
+            line = dumps_line({"ctx": number, "run_id": run_id, "job_name": job_name, "step_key": step_key, "attempt": attempt})
             self._contexts[number] = line
             self._current().write(line, record=False)
         return number
@@ -107,7 +93,7 @@ class SpoolWriter:
     def append(self, context: int, table: str, row: dict[str, Any]) -> None:
         row["c"] = context
         row["t"] = table
-        line = _dumps(row)
+        line = dumps_line(row)
         with self._lock:
             self._current().write(line)
 
@@ -149,56 +135,6 @@ class SpoolWriter:
             for line in self._contexts.values():  # steps still open continue in the new file
                 self._file.write(line, record=False)
         return self._file
-
-
-def land_spool_file(path: Path, lake: Path | None = None) -> int:
-    """Write the records of one spool file to the lake named in its header; rows written."""
-    header, contexts, records = read_spool(path)
-    target = Path(lake or header["lake"])
-    writer = LakeWriter(target)
-    columns = {table: set(lake_schema.schema(table).names) for table in lake_schema.TABLES}
-    count = 0
-    for record in records:
-        table = record.pop("t")
-        context = contexts.get(record.pop("c"))
-        if context is None:
-            log.warning("spool %s: a %s record names no open step; skipped", path, table)
-            continue
-        row = {k: v for k, v in context.items() if k in columns[table]}
-        row.update(record)
-        row["ts"] = datetime.fromtimestamp(row["ts"], timezone.utc)
-        if isinstance(row.get("fields"), dict):  # logs keep their fields as JSON text
-            row["fields"] = json.dumps(row["fields"], ensure_ascii=False, default=str)
-        for key in ("started_at", "ended_at"):
-            if isinstance(row.get(key), (int, float)):
-                row[key] = datetime.fromtimestamp(row[key], timezone.utc)
-        writer.add(table, row)
-        count += 1
-    writer.flush()
-    return count
-
-
-def read_spool(path: Path) -> tuple[dict, dict[int, dict], list[dict]]:
-    """Header, step contexts and records of a spool; a torn last line is dropped."""
-    header: dict = {}
-    contexts: dict[int, dict] = {}
-    records: list[dict] = []
-    with open(path, "rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                item = json.loads(raw)
-            except ValueError:
-                log.warning("spool %s: line %d is incomplete; skipped", path, number)
-                continue
-            if number == 1:
-                header = item
-            elif "ctx" in item:
-                contexts[item.pop("ctx")] = item
-            else:
-                records.append(item)
-    if header.get("spool") != SPOOL_VERSION or "lake" not in header:
-        raise ValueError(f"spool {path}: missing or unknown header")
-    return header, contexts, records
 
 
 @dataclass
@@ -297,3 +233,8 @@ def _forget_after_fork() -> None:
 
 os.register_at_fork(after_in_child=_forget_after_fork)
 atexit.register(land_all)
+
+__all__ = [
+    "SPOOL_VERSION", "SUFFIX", "RecoveryReport", "SpoolWriter", "default_spool_dir", "land_all", "land_spool_file",
+    "read_spool", "recover_spools", "spool_writer",
+]

@@ -144,6 +144,9 @@ class StepTelemetry:
                    cached_input_tokens: int = 0, latency_ms: float | None = None, outcome: str = "ok",
                    error_code: str | None = None) -> None:
         """One AI model call's usage (priced later against the price table, never here)."""
+        for name, value in (("provider", provider), ("model", model), ("operation", operation)):
+            if not isinstance(value, str) or not value:
+                raise JoblensError(f"model_call {name}={value!r}: must be a non-empty string")
         if outcome not in OUTCOMES:
             raise JoblensError(f"model_call outcome {outcome!r}: use one of {', '.join(OUTCOMES)}")
         if error_code is not None and error_code not in ERROR_CODES:

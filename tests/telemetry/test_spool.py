@@ -95,3 +95,14 @@ def test_empty_and_foreign_files(joblens_home):
     assert report.files == 0 and report.unreadable == [str(folder / "garbage.jsonl")]
     assert not (folder / "empty.jsonl").exists() and (folder / "garbage.jsonl").exists()
     assert recover_spools(joblens_home.root / "elsewhere").files == 0  # no spool folder at all
+
+
+def test_a_row_the_schema_refuses_does_not_hold_back_the_others(telemetry, query):
+    t = telemetry.recorder("run-bad", "job", "step")
+    t.model_call("openai", "gpt-4o", "chat", 10, 2)
+    writer = telemetry.runtime().writer
+    writer.append(t._open(), "model_calls", {"id": "bad", "ts": 1.7e9, "provider": "openai", "model": "x",
+                                              "input_tokens": "many"})
+    t.model_call("openai", "gpt-4o", "chat", 20, 4)
+    t.close()
+    assert query("select input_tokens from model_calls order by ts") == [(10,), (20,)]
