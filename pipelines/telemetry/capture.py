@@ -86,8 +86,13 @@ def state_path(home) -> Path:
     return home.state / STATE_FILE
 
 
-def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = True) -> CaptureReport:
-    """One capture pass of ``instance``'s event log into ``home``'s lake; see the module docstring."""
+def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = True,
+            commit_rows: int = COMMIT_ROWS) -> CaptureReport:
+    """One capture pass of ``instance``'s event log into ``home``'s lake; see the module docstring.
+
+    Rows and cursor are committed whenever ``commit_rows`` rows are pending, so a long
+    backlog is not re-read from the start after a crash, and at the end of the pass.
+    """
     home.ensure()
     report = CaptureReport()
     if recover:
@@ -99,10 +104,10 @@ def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = T
     for run_id in _discover(instance, state):
         # open before any commit: the advanced status cursors must never outlive a run unread
         state.runs.setdefault(run_id, RunCursor())
-    writer = LakeWriter(home.lake, buffer_rows=COMMIT_ROWS)
+    writer = LakeWriter(home.lake, buffer_rows=max(commit_rows, 1))
     for run_id in sorted(state.runs):
         _capture_run(instance, run_id, state, writer, report, min_log_level)
-        if writer.pending() >= COMMIT_ROWS:
+        if writer.pending() >= commit_rows:
             _commit(writer, state, path)
     _commit(writer, state, path)
     report.open_runs = len(state.runs)

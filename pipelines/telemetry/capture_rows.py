@@ -133,7 +133,9 @@ class EventMapper:
 
     def _run_row(self, record, base: dict, kind: str) -> dict:
         row = {**base, **self.meta, "id": row_id(self.run_id, record.storage_id, "runs")}
-        row.update(status=RUN_EVENTS[kind], dagster_event=kind, message=record.event_log_entry.user_message or None)
+        entry = record.event_log_entry
+        message = entry.dagster_event.message or entry.user_message
+        row.update(status=RUN_EVENTS[kind], dagster_event=kind, message=message or None)
         return row
 
     def _run_error(self, record, base: dict, event) -> list[tuple[str, dict]]:
