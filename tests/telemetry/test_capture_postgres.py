@@ -46,11 +46,13 @@ def pg_instance(tmp_path):
     home = tmp_path / "pg_dagster"
     home.mkdir()
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    instance = dg.DagsterInstance.from_config(str(home))
+    instance = None
     try:
+        instance = dg.DagsterInstance.from_config(str(home))
         yield instance
     finally:
-        instance.dispose()
+        if instance is not None:
+            instance.dispose()
         with admin.cursor() as cur:
             cur.execute(f'drop schema "{schema}" cascade')
         admin.close()
