@@ -19,7 +19,6 @@ own cost. A process that dies first leaves its spool to ``recover_spools``.
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import Any, Optional
 
@@ -32,8 +31,6 @@ from pipelines.telemetry.redaction import Redactor
 from pipelines.telemetry.spool import RecoveryReport, default_spool_dir, recover_spools, spool_writer
 from pipelines.telemetry.step import Runtime, StepTelemetry
 from pipelines.telemetry.taxonomy import RULES_ENV, Classifier, default_classifier
-
-log = logging.getLogger("joblens.telemetry")
 
 
 class TelemetryResource(dg.ConfigurableResource):
@@ -57,6 +54,7 @@ class TelemetryResource(dg.ConfigurableResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         self._managed = True  # Dagster will call teardown_after_execution: land then
+        self._runtime = None
         self.runtime()  # bad config fails the run before any op starts
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -77,11 +75,7 @@ class TelemetryResource(dg.ConfigurableResource):
 
     def flush(self) -> int:
         """Land everything this process has spooled for this lake; the rows landed."""
-        try:
-            return self.runtime().writer.land()
-        except Exception as exc:  # noqa: BLE001 - telemetry must never fail the job; the spool stays for recovery
-            log.warning("telemetry: landing the spool failed (%s); recover_spools will land it", exc)
-            return 0
+        return self.runtime().land()
 
     def recover(self) -> RecoveryReport:
         """Land spools left by dead processes (same as ``recover_spools``)."""
@@ -101,14 +95,7 @@ class TelemetryResource(dg.ConfigurableResource):
     # -- internals -------------------------------------------------------------
     def _recorder(self, run_id: str, job_name: Optional[str], step_key: str, attempt: int,
                   dagster_log: Any = None) -> StepTelemetry:
-        runtime = self.runtime()
-        land_now = self.land_every_step or not self._managed
-        return StepTelemetry(runtime, run_id, job_name, step_key, attempt, dagster_log, land_now, self._after_step)
-
-    def _after_step(self, land_now: bool) -> None:
-        writer = self.runtime().writer
-        if land_now or writer.due(self.land_interval_s, self.land_max_records):
-            self.flush()
+        return StepTelemetry(self.runtime(), run_id, job_name, step_key, attempt, dagster_log)
 
     def _build_runtime(self) -> Runtime:
         for name in ("sample_interval_s", "land_interval_s"):
@@ -126,6 +113,9 @@ class TelemetryResource(dg.ConfigurableResource):
             preview_rows=self.preview_rows,
             preview_chars=self.preview_chars,
             mirror=self.mirror_to_dagster_log,
+            land_each_step=self.land_every_step or not self._managed,
+            land_interval_s=self.land_interval_s,
+            land_max_records=self.land_max_records,
         )
 
 

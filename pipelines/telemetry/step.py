@@ -7,6 +7,7 @@ way, except that warnings and errors may be mirrored to ``context.log``.
 
 from __future__ import annotations
 
+import logging
 import time
 import traceback
 from random import getrandbits
@@ -23,6 +24,7 @@ from pipelines.telemetry.snapshot import describe
 from pipelines.telemetry.spool import SpoolWriter
 from pipelines.telemetry.taxonomy import ERROR_CODES, Classifier, ErrorCode, qualified_name
 
+log = logging.getLogger("joblens.telemetry")
 LEVELS = {"debug": "debug", "info": "info", "warn": "warning", "warning": "warning", "error": "error",
           "critical": "critical", "fatal": "critical"}
 OUTCOMES = ("ok", "error", "timeout", "rate_limited")
@@ -41,6 +43,21 @@ class Runtime:
     preview_rows: int
     preview_chars: int
     mirror: bool
+    land_each_step: bool = True  # False inside Dagster: the run's teardown lands
+    land_interval_s: float = 60.0
+    land_max_records: int = 50_000
+
+    def land(self) -> int:
+        """Land the spool; a failure is logged, never raised: the spool stays for recovery."""
+        try:
+            return self.writer.land()
+        except Exception as exc:  # noqa: BLE001 - telemetry must never fail the job
+            log.warning("telemetry: landing the spool failed (%s); recover_spools will land it", exc)
+            return 0
+
+    def after_step(self) -> None:
+        if self.land_each_step or self.writer.due(self.land_interval_s, self.land_max_records):
+            self.land()
 
 
 class StepTelemetry:
@@ -53,12 +70,10 @@ class StepTelemetry:
     is for failures the op handles itself (a retried call, a skipped record)."""
 
     def __init__(self, runtime: Runtime, run_id: str, job_name: str | None, step_key: str, attempt: int = 1,
-                 dagster_log: Any = None, land_on_exit: bool = True, on_exit: Any = None):
+                 dagster_log: Any = None):
         self._rt = runtime
         self.run_id, self.job_name, self.step_key, self.attempt = run_id, job_name, step_key, attempt
         self._dagster_log = dagster_log if runtime.mirror else None
-        self._land_on_exit = land_on_exit
-        self._on_exit = on_exit
         self._context: int | None = None
         self._usage = None
         self._last_message = ""
@@ -86,8 +101,7 @@ class StepTelemetry:
             self._append("steps", {"status": "usage", "source": SOURCE, "cpu_s": cpu_s, "peak_rss_mb": peak_rss_mb})
         self._rt.writer.close_context(self._context)
         self._context = None
-        if self._on_exit is not None:
-            self._on_exit(self._land_on_exit)
+        self._rt.after_step()
 
     def _open(self) -> int:
         if self._context is None:
