@@ -19,9 +19,10 @@ KINDS: dict[str, ModuleType] = {
     "performance": performance,
     "cost": cost,
 }
-# Kinds that read step attempts as well as runs.
-_NEEDS_STEPS = {"reliability", "performance", "cost"}
-REQUIRED_TABLES = ("fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status")
+REQUIRED_TABLES = (
+    "fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status",
+    "agg_step_performance", "agg_capacity",
+)
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 
 
@@ -38,7 +39,6 @@ def build_report(
     _check_tables(con)
     con.execute("set timezone = 'UTC'")
     q = ReportQueries(con, period, period.previous(), team)
-    q.stage("stage_runs")
     coverage = _coverage(q)
     title = f"JobLens {module.TITLE.lower()} report" + (f" — team {team}" if team else "")
     report = Report(title, kind, period, generated_at, coverage, [], team, dagster_url, q.previous)
@@ -46,8 +46,6 @@ def build_report(
         report.empty = True
         report.sections = [_empty_section(q)]
         return report
-    if kind in _NEEDS_STEPS:
-        q.stage("stage_steps")
     report.sections = module.build(q)
     return report
 
@@ -68,12 +66,13 @@ def _check_tables(con: duckdb.DuckDBPyConnection) -> None:
 def _coverage(q: ReportQueries) -> Coverage:
     row = q.one("coverage")
     counts = {name: int(row[name]) for name in ("fct_runs", "fct_steps", "agg_cost_daily", "failure_patterns")}
-    return Coverage(counts, row["latest_event_at"], int(row["runs_in_period"]))
+    current = next((r for r in q.rows("period_totals") if r["is_current"]), {})
+    return Coverage(counts, row["latest_event_at"], int(current.get("runs") or 0))
 
 
 def _empty_section(q: ReportQueries) -> Section:
     scope = f" for team {q.team}" if q.team else ""
-    previous = q.one("headline") if q.rows("headline") else {}
+    previous = next((r for r in q.rows("period_totals") if not r["is_current"]), {})
     before = f" In {q.previous.label}, {previous['runs']:,} runs finished." if previous.get("runs") else ""
     return Section("No jobs ran in this period", [
         Note(f"No jobs ran in this period{scope}: no run finished between {q.period.start:%d %b %Y} and {q.period.last_day:%d %b %Y}.{before}", "empty"),

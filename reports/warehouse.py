@@ -91,7 +91,3 @@ class ReportQueries:
     def one(self, name: str, **extra: Any) -> dict[str, Any]:
         rows = self.rows(name, **extra)
         return rows[0] if rows else {}
-
-    def stage(self, name: str) -> None:
-        """Materialize a temp table the later queries share (one scan of a fact table)."""
-        execute(self.con, query_text(name), self.params)

@@ -12,14 +12,46 @@ TOP = 10
 SUCCESS_MOVE = 0.10  # ten percentage points
 P95_MOVE = 0.25  # a quarter longer or shorter
 MIN_RUNS = 3  # fewer runs than this in either period say nothing about a rate
+P95_NOTE = "p95 over more than one day: the run-weighted mean of the daily p95 (agg_job_daily)."
 
 
 def headline(q: ReportQueries) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The current and previous period's headline row (empty dict when nothing ran)."""
-    rows = q.rows("headline")
-    current = next((r for r in rows if r["is_current"]), {})
-    previous = next((r for r in rows if not r["is_current"]), {})
-    return current, previous
+    """The current and previous period's totals and overall percentiles (empty dict when nothing ran)."""
+    totals = {r["is_current"]: r for r in q.rows("period_totals")}
+    return totals.get(True, {}), totals.get(False, {})
+
+
+def jobs(q: ReportQueries) -> list[dict[str, Any]]:
+    """One row per job that ran in the current period, the previous period's numbers beside it."""
+    totals = {(r["job_name"], r["is_current"]): r for r in q.rows("jobs_totals")}
+    current_days = [r["last_day"] for (_, current), r in totals.items() if current]
+    latest = {r["job_name"]: r for r in q.rows("latest_runs", since=min(current_days))} if current_days else {}
+    rows = []
+    for (name, current), now in totals.items():
+        if not current:
+            continue
+        before = totals.get((name, False), {})
+        rows.append({
+            **now, "prev_runs": before.get("runs"), "prev_success_rate": before.get("success_rate"),
+            "success_change": _delta(now["success_rate"], before.get("success_rate")),
+            "prev_p95_duration_s": before.get("p95_duration_s"),
+            "p95_change": _ratio(now["p95_duration_s"], before.get("p95_duration_s")),
+            "prev_cost_usd": before.get("cost_usd"), **latest.get(name, {"last_run_id": None, "last_status": None}),
+        })
+    return sorted(rows, key=lambda r: (-r["runs"], r["job_name"]))
+
+
+def signatures(q: ReportQueries) -> list[dict[str, Any]]:
+    """The period's error signatures, most frequent first (one query shared by every section)."""
+    return q.rows("signatures", limit=50)
+
+
+def _delta(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else now - before
+
+
+def _ratio(now: float | None, before: float | None) -> float | None:
+    return None if now is None or not before else now / before - 1
 
 
 def metric(label: str, key: str, fmt: str, current: dict, previous: dict, better: str | None = None) -> Metric:
@@ -27,7 +59,7 @@ def metric(label: str, key: str, fmt: str, current: dict, previous: dict, better
 
 
 def jobs_table(q: ReportQueries, title: str = "Jobs", order: str | None = None) -> Table:
-    rows = q.rows("jobs")
+    rows = jobs(q)
     if order:
         rows = sorted(rows, key=lambda r: (r[order] is None, r[order] if r[order] is not None else 0, r["job_name"]))
     return Table(
@@ -45,13 +77,14 @@ def jobs_table(q: ReportQueries, title: str = "Jobs", order: str | None = None) 
             Column("last_run_id", "Latest run", "run"),
         ),
         rows,
+        note=P95_NOTE if q.period.days > 1 else "",
     )
 
 
 def moved_jobs(q: ReportQueries) -> list[dict[str, Any]]:
     """Jobs whose success rate or p95 duration moved significantly since the previous period."""
     moved = []
-    for row in q.rows("jobs"):
+    for row in jobs(q):
         if (row["runs"] or 0) < MIN_RUNS or (row["prev_runs"] or 0) < MIN_RUNS:
             continue
         success = row["success_change"] is not None and abs(row["success_change"]) >= SUCCESS_MOVE
@@ -63,7 +96,7 @@ def moved_jobs(q: ReportQueries) -> list[dict[str, Any]]:
 
 def changes_section(q: ReportQueries) -> Section:
     """What changed since the last report of this kind, i.e. since the previous period."""
-    new = [r for r in q.rows("signatures", limit=50) if r["is_new"]]
+    new = [r for r in signatures(q) if r["is_new"]]
     moved = moved_jobs(q)
     costs = [r for r in q.rows("cost_by_model") if abs(r["cost_delta_usd"]) >= 0.005]
     section = Section("What changed since the last report", intro=f"Compared with {q.previous.label}.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports import charts
-from reports.kinds.common import TOP, changes_section, headline, jobs_table, metric
+from reports.kinds.common import TOP, changes_section, headline, jobs_table, metric, signatures
 from reports.model import Column, Metric, Section, Table
 from reports.warehouse import ReportQueries
 
@@ -42,14 +42,14 @@ def _success(q: ReportQueries) -> Section:
         q.rows("job_types"),
     )
     trend = charts.daily_lines(
-        "Success rate per day by job type", q.rows("daily_series"), "success_rate", "Success rate (%)",
+        "Success rate per day by job type", q.rows("daily_success"), "success_rate", "Success rate (%)",
         "job_type", "Job type", axis_format=".0%",
     )
     return Section("Success", [b for b in (trend, by_type, jobs_table(q, "Success rate by job", "success_rate")) if b])
 
 
 def _patterns(q: ReportQueries) -> Section:
-    rows = q.rows("signatures", limit=TOP)
+    rows = signatures(q)[:TOP]
     patterns = Table(
         "Failure patterns",
         (Column("signature", "Signature"), Column("error_code", "Code"), Column("error_class", "Class", "prose"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports import charts
-from reports.kinds.common import TOP, changes_section, headline, jobs_table, metric
+from reports.kinds.common import TOP, changes_section, headline, jobs_table, metric, signatures
 from reports.model import Column, Section, Table
 from reports.warehouse import ReportQueries
 
@@ -34,12 +34,12 @@ def _volume(q: ReportQueries) -> Section:
 
 
 def _errors(q: ReportQueries) -> Section:
-    signatures = Table(
+    by_signature = Table(
         "Top error signatures",
         (Column("signature", "Signature"), Column("error_code", "Code"), Column("sample_message", "Message", "prose"),
          Column("occurrences", "Runs", "int"), Column("prev_occurrences", "Previous", "int"),
          Column("jobs_affected", "Jobs", "int"), Column("last_run_id", "Latest run", "run")),
-        q.rows("signatures", limit=TOP), "No run failed in this period.",
+        signatures(q)[:TOP], "No run failed in this period.",
     )
     failed = Table(
         "Latest failed runs",
@@ -47,4 +47,4 @@ def _errors(q: ReportQueries) -> Section:
          Column("error_code", "Code"), Column("sample_message", "Message", "prose")),
         q.rows("failed_runs", limit=TOP), "No run failed in this period.",
     )
-    return Section("Failures", [signatures, failed])
+    return Section("Failures", [by_signature, failed])

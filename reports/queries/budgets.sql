@@ -5,5 +5,5 @@ select budget_name, scope, match, month, budget_usd, spend_mtd_usd, share_used,
 from budget_status
 where $team::varchar is null
    or (scope = 'team' and $team glob match)
-   or (scope = 'job' and exists (select 1 from fct_runs r where r.team = $team and r.job_name glob match))
+   or (scope = 'job' and exists (select 1 from agg_job_daily j where j.team = $team and j.job_name glob match))
 order by share_used desc nulls last, budget_name

@@ -4,7 +4,7 @@ with by_job as (
            sum(input_tokens) + sum(output_tokens) as tokens
     from agg_cost_daily
     where day >= $prev_start and day < $end
-      and ($team::varchar is null or job_name in (select job_name from fct_runs where team = $team))
+      and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
     group by all
 )
 

@@ -6,7 +6,7 @@ with by_model as (
         sum(cost_usd) as cost_usd
     from agg_cost_daily
     where day >= $prev_start and day < $end
-      and ($team::varchar is null or job_name in (select job_name from fct_runs where team = $team))
+      and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
     group by all
 )
 

@@ -4,5 +4,4 @@ select
     (select count(*) from fct_steps) as fct_steps,
     (select count(*) from agg_cost_daily) as agg_cost_daily,
     (select count(*) from failure_patterns) as failure_patterns,
-    (select max(coalesce(ended_at, started_at, queued_at)) from fct_runs) as latest_event_at,
-    (select count(*) from report_runs where is_current) as runs_in_period
+    (select max(coalesce(ended_at, started_at, queued_at)) from fct_runs) as latest_event_at

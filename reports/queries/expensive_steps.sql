@@ -6,8 +6,9 @@ select
     sum(cost_usd) as cost_usd,
     sum(cost_usd) / count(*) as cost_per_attempt_usd,
     sum(cost_usd) filter (status in ('failed', 'up_for_retry')) as wasted_usd
-from report_steps
-where is_current and cost_usd > 0
+from fct_steps
+where day >= $start and day < $end and cost_usd > 0
+  and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
 group by job_name, step_key
 order by cost_usd desc, job_name, step_key
 limit $limit

@@ -1,11 +1,12 @@
--- Success rate per job type, this period and the previous one.
+-- Success rate per job type, this period and the previous one, from agg_job_daily.
 with by_type as (
     select
         job_type,
-        is_current,
-        count(*) as runs,
-        count(*) filter (status = 'completed') / nullif(count(*) filter (status in ('completed', 'failed')), 0) as success_rate
-    from report_runs
+        day >= $start as is_current,
+        sum(runs) as runs,
+        sum(completed) / nullif(sum(completed) + sum(failed), 0) as success_rate
+    from agg_job_daily
+    where day >= $prev_start and day < $end and ($team::varchar is null or team = $team)
     group by job_type, is_current
 )
 

@@ -5,4 +5,4 @@ select
     count(distinct day) as days_with_spend
 from agg_cost_daily
 where day >= date_trunc('month', $end - interval 1 day) and day < $end
-  and ($team::varchar is null or job_name in (select job_name from fct_runs where team = $team))
+  and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))

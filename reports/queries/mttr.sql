@@ -1,8 +1,9 @@
 -- Time to recover per job: from the first failure of an incident to the next successful run.
 with ordered as (
     select job_name, ended_at, status, lag(status) over (partition by job_name order by ended_at) as prev_status
-    from report_runs
-    where is_current and status in ('completed', 'failed')
+    from fct_runs
+    where status in ('completed', 'failed') and day >= $start and day < $end
+      and ($team::varchar is null or team = $team)
 ),
 
 incidents as (
@@ -11,11 +12,15 @@ incidents as (
     where status = 'failed' and coalesce(prev_status, 'completed') = 'completed'
 ),
 
+successes as (
+    select job_name, ended_at from ordered where status = 'completed'
+),
+
 recoveries as (
-    select i.job_name, i.failed_at, min(o.ended_at) as recovered_at
+    -- the first success after each incident's first failure (an as-of join, not a range join)
+    select i.job_name, i.failed_at, s.ended_at as recovered_at
     from incidents i
-    left join ordered o on o.job_name = i.job_name and o.status = 'completed' and o.ended_at > i.failed_at
-    group by i.job_name, i.failed_at
+    asof left join successes s on i.job_name = s.job_name and i.failed_at < s.ended_at
 )
 
 select

@@ -9,8 +9,10 @@ with steps as (
         bool_or(attempt > 1 and status = 'completed') as won_back,
         coalesce(sum(duration_s) filter (status in ('failed', 'up_for_retry')), 0) as failed_s,
         coalesce(sum(cost_usd) filter (status in ('failed', 'up_for_retry')), 0) as failed_cost_usd
-    from report_steps
-    where is_current
+    from fct_steps
+    where day >= $start and day < $end
+      and (status in ('failed', 'up_for_retry') or attempt > 1)
+      and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
     group by run_id, job_name, step_key
     having count(*) filter (status in ('failed', 'up_for_retry')) > 0
 )

@@ -2,13 +2,14 @@
 with occurrences as (
     select
         error_signature as signature,
-        is_current,
+        day >= $start as is_current,
         count(*) as runs,
         count(distinct job_name) as jobs,
         arg_max(run_id, ended_at) as last_run_id,
         arg_max(job_name, ended_at) as last_job_name
-    from report_runs
-    where error_signature is not null
+    from fct_runs
+    where error_signature is not null and day >= $prev_start and day < $end
+      and ($team::varchar is null or team = $team)
     group by error_signature, is_current
 ),
 

@@ -109,3 +109,14 @@ def test_an_empty_period_says_so(build, data):
     html = render_html(report)
     assert "No jobs ran in this period" in html
     assert "chart-spec" not in html and "vegaEmbed" not in html
+
+
+def test_p95_comes_from_agg_job_daily(build, warehouse):
+    daily = _table(build("summary", "daily"), "Jobs")  # one day: the model's own p95
+    row = next(r for r in daily.rows if r["job_name"] == "summarize_tickets")
+    assert row["p95_duration_s"] == pytest.approx(_scalar(
+        warehouse, "select p95_duration_s from agg_job_daily where job_name = 'summarize_tickets' and day = date '2026-11-28'"))
+    weekly = next(r for r in _table(build("summary", "weekly"), "Jobs").rows if r["job_name"] == "summarize_tickets")
+    assert weekly["p95_duration_s"] == pytest.approx(_scalar(
+        warehouse, "select sum(p95_duration_s * runs) / sum(runs) from agg_job_daily "
+                   "where job_name = 'summarize_tickets' and day >= ? and day < ?", *WEEK))

@@ -146,6 +146,7 @@ def _one_run(job: Job, day: date, n: int, rng: random.Random, out: dict[str, lis
             input_tokens=usage[1] if usage else 0, output_tokens=usage[2] if usage else 0,
             cost_usd=usage[3] if usage else 0.0,
             error_code=SIGNATURES[signature][0] if status in ("failed", "up_for_retry") and signature else None,
+            day=clock.date(),
         ))
         if status in ("failed", "up_for_retry") and not signature:
             out["fct_steps"][-1]["error_code"] = "timeout"
@@ -191,7 +192,7 @@ def generate_rows(seed: int = 20261129) -> dict[str, list[dict]]:
 
 _DERIVED = {
     "agg_job_daily": """
-        select day, job_name, any_value(job_type) as job_type, count(*) as runs,
+        select day, job_name, any_value(job_type) as job_type, max(team) as team, count(*) as runs,
                count(*) filter (status = 'completed') as completed, count(*) filter (status = 'failed') as failed,
                count(*) filter (status = 'cancelled') as cancelled,
                completed / nullif(completed + failed, 0) as success_rate,
@@ -218,6 +219,30 @@ _DERIVED = {
                occurrences_last_7d, occurrences_prev_7d, first_seen >= $now - interval 1 day as is_new,
                runs_affected as root_failures, 0 as cascade_failures
         from occ join signatures s using (signature)""",
+    "agg_step_performance": """
+        with windows as (
+            select *, started_at > $now - interval 7 day as is_current from fct_steps
+            where started_at > $now - interval 14 day),
+        stats as (
+            select job_name, step_key, is_current, count(*) as attempts, quantile_cont(duration_s, 0.5) as p50_duration_s,
+                   quantile_cont(duration_s, 0.95) as p95_duration_s, max(duration_s) as max_duration_s,
+                   sum(duration_s) as total_duration_s, max(peak_rss_mb) as max_peak_rss_mb
+            from windows group by all)
+        select c.job_name, c.step_key, c.attempts, c.p50_duration_s, c.p95_duration_s, c.max_duration_s,
+               c.total_duration_s / sum(c.total_duration_s) over (partition by c.job_name) as share_of_run_time,
+               c.max_peak_rss_mb, p.p95_duration_s as prev_p95_duration_s,
+               c.p95_duration_s / nullif(p.p95_duration_s, 0) - 1 as p95_change
+        from stats c left join stats p on p.job_name = c.job_name and p.step_key = c.step_key and not p.is_current
+        where c.is_current""",
+    "agg_capacity": """
+        select date_trunc('hour', started_at) as hour, 'all' as job_type, false as is_forecast,
+               count(*) as runs_queued, count(*) as runs_started, count(*)::double as avg_concurrent_runs,
+               count(*) as peak_concurrent_runs, 0.0 as avg_queued_runs, 0 as peak_queued_runs,
+               quantile_cont(queue_wait_s, 0.95) as p95_queue_wait_s, null::double as forecast_runs
+        from fct_runs where started_at >= $now - interval 28 day group by 1
+        union all
+        select $now::date::timestamptz + to_days(k::integer), 'all', true, 0, 0, null, null, null, null, null, 13.5 + 0.05 * k
+        from range(30) t(k)""",
     "retry_economics": """
         select r.error_signature as signature, s.job_name, count(*) filter (s.attempt > 1) as retries,
                avg(case when s.status = 'completed' then 1.0 else 0.0 end) filter (s.attempt > 1) as retry_success_rate,
