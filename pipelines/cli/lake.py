@@ -1,4 +1,4 @@
-"""CLI: the lake (compaction) and the Dagster UI."""
+"""CLI: the lake (capture, compaction) and the Dagster UI."""
 
 from __future__ import annotations
 
@@ -33,6 +33,31 @@ def compact(
     )
     for path, reason in report.quarantined:
         typer.echo(f"quarantined {path}: {reason}", err=True)
+
+
+LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
+
+
+@app.command("capture")
+def capture_command(
+    min_level: str = typer.Option("info", help="Lowest level of Dagster log messages kept: debug, info, warning, error."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Copy new run, step, log and failure events from the Dagster event log into the lake (one pass)."""
+    from pipelines.errors import JoblensError
+    from pipelines.instance import open_instance
+    from pipelines.telemetry.capture import capture
+
+    if min_level.lower() not in LOG_LEVELS:
+        raise JoblensError(f"--min-level {min_level!r}: expected one of {', '.join(LOG_LEVELS)}")
+    home = resolve_home().ensure()
+    instance = open_instance(home)
+    try:
+        report = capture(instance, home, min_log_level=LOG_LEVELS[min_level.lower()])
+    finally:
+        instance.dispose()
+    row = report.as_row()
+    emit(list(row), [tuple(row.values())], fmt)
 
 
 @app.command()

@@ -18,8 +18,10 @@ its status is final; a later status change brings it back.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from pipelines.telemetry.capture_rows import EventMapper, RunCursor, run_metadat
 log = logging.getLogger("joblens.capture")
 
 STATE_FILE = "capture_cursor.json"
+LOCK_FILE = "capture.lock"
 STATE_VERSION = 1
 PAGE = 5_000
 COMMIT_ROWS = 100_000
@@ -99,6 +102,24 @@ def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = T
         from pipelines.telemetry.spool import recover_spools
 
         report.spool_rows = recover_spools(home).rows
+    with _exclusive(home):
+        return _capture_pass(instance, home, report, min_log_level, commit_rows)
+
+
+@contextmanager
+def _exclusive(home):
+    """One capture at a time per home: two would only re-read each other's events."""
+    from pipelines.errors import JoblensError
+
+    with open(home.state / LOCK_FILE, "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JoblensError(f"another capture into {home.lake} is running") from None
+        yield
+
+
+def _capture_pass(instance, home, report: CaptureReport, min_log_level: int, commit_rows: int) -> CaptureReport:
     path = state_path(home)
     state = CaptureState.load(path)
     for run_id in _discover(instance, state):

@@ -2,6 +2,12 @@
 
 import dagster as dg
 
+from pipelines.telemetry.resource import TelemetryResource
+from pipelines.telemetry.sensors import telemetry_capture_sensor
+
 
 def definitions() -> dg.Definitions:
-    return dg.Definitions()
+    return dg.Definitions(
+        sensors=[telemetry_capture_sensor],
+        resources={"telemetry": TelemetryResource()},
+    )
