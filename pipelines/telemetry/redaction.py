@@ -74,6 +74,8 @@ _VALUE_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 _DIGIT_RUN = re.compile(r"\d{4}")
 # Values that cannot hold a secret are returned without a scan.
 _SCALARS = frozenset({int, float, bool, type(None)})
+_CACHED_LENGTH = 160
+_CACHE_ENTRIES = 8192
 _SHORTEST_SECRET = 6  # "a@b.io"; every other pattern needs more characters
 _TRIGGERS = tuple((trigger, name) for name, _, triggers in _VALUE_PATTERNS for trigger in triggers)
 _ORDER = {name: index for index, (name, _, _) in enumerate(_VALUE_PATTERNS)}
@@ -123,6 +125,7 @@ class Redactor:
     extra_patterns: tuple[str, ...] = ()
     extra_keys: tuple[str, ...] = ()
     _key_cache: dict[str, bool] = field(init=False, repr=False, default_factory=dict)
+    _text_cache: dict[str, tuple[str, bool]] = field(init=False, repr=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._custom = []
@@ -148,6 +151,17 @@ class Redactor:
         starts inside them is masked whole even if it runs past the limit, so a cut never
         leaves part of a secret visible.
         """
+        if len(text) <= _CACHED_LENGTH and (limit is None or len(text) <= limit):
+            # Log messages and field values repeat: remember the answer for short texts.
+            known = self._text_cache.get(text)
+            if known is None:
+                if len(self._text_cache) >= _CACHE_ENTRIES:
+                    self._text_cache.clear()
+                known = self._text_cache[text] = self._mask(text, None)
+            return known
+        return self._mask(text, limit)
+
+    def _mask(self, text: str, limit: int | None) -> tuple[str, bool]:
         window = text if limit is None else text[: limit + 1024]
         if limit is not None and len(text) > limit + 1024 and "PRIVATE KEY-----" in text[limit:]:
             window = text  # a key block may start in the window and end far beyond it

@@ -77,8 +77,7 @@ class ProcessSampler:
             return self.rss_mb()
 
     def start(self, interval_s: float, emit: Callable[[dict], None], sync: Callable[[], None]) -> StepUsage:
-        usage = StepUsage(interval_s, emit, sync)
-        usage.peak_rss_mb = self.quick_rss_mb()
+        usage = StepUsage(interval_s, emit, sync)  # peak: the samples and the reading at stop
         with self._wake:
             self._steps[id(usage)] = usage
             if self._thread is None:

@@ -52,6 +52,7 @@ class SpoolFile:
         self.records = 0
         self.dirty = False
         self.opened = time.monotonic()
+        self.contexts: set[int] = set()  # step contexts whose line this file holds
         header = {"spool": SPOOL_VERSION, "lake": str(lake), "pid": os.getpid(), "host": host}
         self.write(dumps_line(header), record=False)
 
@@ -78,12 +79,16 @@ class SpoolWriter:
         self._ids = itertools.count(1)
 
     def open_context(self, run_id: str, job_name: str | None, step_key: str, attempt: int) -> int:
-        """Register an open step; its records name it by the number returned."""
+        """Register an open step; its records name it by the number returned.
+
+        The context line goes to the file with the step's first record, in the same
+        ``write()``: one system call fewer per step, and a step that records nothing
+        leaves nothing behind.
+        """
+        number = next(self._ids)
+        line = dumps_line({"ctx": number, "run_id": run_id, "job_name": job_name, "step_key": step_key, "attempt": attempt})
         with self._lock:
-            number = next(self._ids)
-            line = dumps_line({"ctx": number, "run_id": run_id, "job_name": job_name, "step_key": step_key, "attempt": attempt})
             self._contexts[number] = line
-            self._current().write(line, record=False)
         return number
 
     def close_context(self, number: int) -> None:
@@ -95,7 +100,11 @@ class SpoolWriter:
         row["t"] = table
         line = dumps_line(row)
         with self._lock:
-            self._current().write(line)
+            current = self._current()
+            if context not in current.contexts:
+                current.contexts.add(context)
+                line = self._contexts.get(context, b"") + line
+            current.write(line)
 
     def sync(self) -> None:
         """fsync the live file without holding up appends (on a duplicate descriptor)."""
@@ -130,10 +139,8 @@ class SpoolWriter:
         return rows
 
     def _current(self) -> SpoolFile:
-        if self._file is None:
+        if self._file is None:  # steps still open write their context again with their next record
             self._file = SpoolFile(self.directory, self.lake)
-            for line in self._contexts.values():  # steps still open continue in the new file
-                self._file.write(line, record=False)
         return self._file
 
 
