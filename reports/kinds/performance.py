@@ -61,7 +61,7 @@ def _steps(q: ReportQueries) -> Section:
     heavy = Table(
         "Heaviest steps",
         (Column("job_name", "Job"), Column("step_key", "Step"), Column("attempts", "Attempts", "int"),
-         Column("max_peak_rss_mb", "Peak memory", "mb"), Column("p95_peak_rss_mb", "p95 memory", "mb"),
+         Column("max_peak_rss_mb", "Peak memory", "mb"), Column("avg_peak_rss_mb", "Mean peak memory", "mb"),
          Column("avg_cpu_s", "CPU per attempt", "seconds"), Column("total_cpu_s", "CPU total", "seconds")),
         _top(rows, "max_peak_rss_mb"),
     )

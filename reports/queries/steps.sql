@@ -9,7 +9,7 @@ with by_step as (
         max(duration_s) as max_duration_s,
         sum(duration_s) as total_s,
         max(peak_rss_mb) as max_peak_rss_mb,
-        quantile_cont(peak_rss_mb, 0.95) as p95_peak_rss_mb,
+        avg(peak_rss_mb) as avg_peak_rss_mb,
         avg(cpu_s) as avg_cpu_s,
         sum(cpu_s) as total_cpu_s
     from fct_steps
