@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,8 +49,9 @@ from pipelines.models.refresh import refresh
 home = Home(__import__("pathlib").Path(sys.argv[1]))
 started = time.perf_counter()
 report = refresh(home, full=sys.argv[2] == "full", run_audits=False)
+slowest = sorted(((m.name, m.seconds) for m in report.models), key=lambda m: -m[1])[:5]
 print(json.dumps({"mode": report.mode, "seconds": time.perf_counter() - started, "query_seconds": report.query_seconds,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "slowest": slowest}))
 """
 
 
@@ -101,6 +103,7 @@ def run(scale: float, work: Path) -> dict:
     refresh_in_child(small, "full")
     add_new_day(small, runs_per_day)
     figures["incremental_30"] = refresh_in_child(small, "incremental")
+    figures["load_average"] = os.getloadavg()
     return figures
 
 
@@ -113,6 +116,7 @@ def summary(f: dict) -> list[tuple[str, str, str]]:
                     f"{h['model_calls']:,} model calls; simulated in {h['simulate_s']:.0f} s, compacted in {h['compact_s']:.0f} s", ""),
         ("full refresh, all models", f"{full['seconds']:.2f} s wall, {full['query_seconds']:.2f} s of query, "
                                      f"peak {full['peak_rss_mb']:.0f} MB", "≤ 2.5 s query, ≤ 1 GB"),
+        ("slowest models in it", ", ".join(f"{n} {t:.1f} s" for n, t in full.get("slowest", [])), ""),
         ("one scan of the same columns", f"{f['scan_s']:.2f} s", ""),
         ("full refresh / scan", f"{full['query_seconds'] / f['scan_s']:.1f}×", "≤ 5×"),
     ]
@@ -135,7 +139,9 @@ def summary(f: dict) -> list[tuple[str, str, str]]:
 def record(lines: list[tuple[str, str, str]], figures: dict) -> None:
     begin, end = "<!-- models:begin -->", "<!-- models:end -->"
     table = ["| measure | figure | target |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in lines]
-    stamp = f"Measured {time.strftime('%Y-%m-%d')} with `bench/models.py --scale {figures['scale']}`."
+    load = ", ".join(f"{x:.1f}" for x in figures.get("load_average", ()))
+    stamp = (f"Measured {time.strftime('%Y-%m-%d')} with `bench/models.py --scale {figures['scale']}`"
+             f" (load average at the end: {load}).")
     block = "\n".join([begin, stamp, "", *table, end])
     text = README.read_text() if README.exists() else "# Benchmarks\n"
     if begin in text:
