@@ -73,7 +73,7 @@ def _coverage(q: ReportQueries) -> Coverage:
 def _empty_section(q: ReportQueries) -> Section:
     scope = f" for team {q.team}" if q.team else ""
     previous = next((r for r in q.rows("period_totals") if not r["is_current"]), {})
-    before = f" In {q.previous.label}, {previous['runs']:,} runs finished." if previous.get("runs") else ""
+    before = f" In the previous period ({q.previous.label}), {previous['runs']:,} runs finished." if previous.get("runs") else ""
     return Section("No jobs ran in this period", [
         Note(f"No jobs ran in this period{scope}: no run finished between {q.period.start:%d %b %Y} and {q.period.last_day:%d %b %Y}.{before}", "empty"),
     ])

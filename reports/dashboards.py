@@ -170,12 +170,13 @@ def _block(section: dict, names: list[str], rows: list[dict]) -> list:
             if key not in section:
                 raise ReportError(f"section {title!r}: a {kind} chart needs '{key}'")
         colour = _encoding(section["color"]) if "color" in section else None
-        chart = charts.encoded(kind, title, rows, _encoding(section["x"]), _encoding(section["y"]), colour)
+        # The section heading already names it: the chart itself carries no second title.
+        chart = charts.encoded(kind, "", rows, _encoding(section["x"]), _encoding(section["y"]), colour)
         if chart:
             return [chart]
         note = Note("Fewer than two points: shown as a table rather than as a trend.")
-        return [note, _table(title, names, rows, [section[k] for k in ("x", "y", "color") if k in section])]
-    return [_table(title, names, rows, section.get("columns") or names)]
+        return [note, _table("", names, rows, [section[k] for k in ("x", "y", "color") if k in section])]
+    return [_table("", names, rows, section.get("columns") or names)]
 
 
 def _table(title: str, names: list[str], rows: list[dict], columns: list) -> Table:

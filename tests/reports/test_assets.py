@@ -39,3 +39,12 @@ def test_definitions_group_jobs_and_schedules():
         "weekly_reports_schedule": ("0 6 * * 1", "UTC"),
         "monthly_reports_schedule": ("0 6 1 * *", "UTC"),
     }
+
+
+def test_the_code_location_resolves_the_report_jobs():
+    import pipelines.definitions as code_location
+
+    repository = code_location.defs.load_fn().get_repository_def()
+    for period in ("daily", "weekly", "monthly"):
+        job = repository.get_job(f"{period}_reports_job")
+        assert {node.name for node in job.nodes} == {f"{period}_{kind}_report" for kind in ("summary", "reliability", "performance", "cost")}
