@@ -174,7 +174,34 @@ def main() -> None:
         gc_us = statistics.median(v[2] for v in in_op_by_rep) * 1e6
         print(f"\n  of the in-op CPU time, garbage collections of the whole heap that started inside "
               f"the telemetry calls: {gc_us:.1f} us per op")
+        per_call(TelemetryResource(lake_dir=str(lake), mirror_to_dagster_log=False))
         instance.dispose()
+
+
+def per_call(telemetry: TelemetryResource, calls: int = 5000) -> None:
+    """Each call alone, in a hot loop outside Dagster: the floor of the in-op figure above."""
+    rows = work(0)
+    init = dg.build_init_resource_context()
+    telemetry.setup_for_execution(init)  # as in a run: landing waits for teardown
+    recorder = telemetry.recorder("bench-run", "bench_job", "bench_step")
+
+    def each(call) -> float:
+        start = time.perf_counter()
+        for _ in range(calls):
+            call()
+        return (time.perf_counter() - start) / calls * 1e6
+
+    figures = {
+        "log": each(lambda: recorder.info("fetched rows", rows=20, source="crm")),
+        "model_call": each(lambda: recorder.model_call("openai", "gpt-4o-mini", "chat", 1200, 150, latency_ms=420.0)),
+        "progress": each(lambda: recorder.progress(3, 10, "embedding")),
+        "snapshot (20 rows)": each(lambda: recorder.snapshot("output", "batch", rows)),
+        "step enter + exit": each(lambda: telemetry.recorder("bench-run", "bench_job", "s").__enter__().close()),
+    }
+    recorder.close()
+    telemetry.teardown_after_execution(init)
+    print("\n  per call, hot loop outside Dagster (each a spooled, redacted record): "
+          + ", ".join(f"{name} {us:.1f} us" for name, us in figures.items()))
 
 
 def report(clock: str, ops: int, runs: dict[str, list[float]], in_op: list[float], landing: list[float]) -> None:
