@@ -87,3 +87,11 @@ def test_a_one_point_line_becomes_a_table(tmp_path, warehouse, data):
     blocks = _render(path, warehouse, data.NOW).sections[0].blocks
     assert isinstance(blocks[0], Note) and isinstance(blocks[1], Table)
     assert blocks[1].rows[0]["runs"] == 14
+
+
+def test_dashboard_values_are_escaped_in_tables_and_charts(warehouse, data):
+    report = _render(SHIPPED / "job_health.yaml", warehouse, data.NOW)  # the fixture has a job named <script>…
+    for static in (False, True):
+        html = render_html(report, static_charts=static)
+        assert "<script>alert(1)" not in html
+    assert "\\u003cscript\\u003ealert(1)" in render_html(report)  # inside the chart's JSON data
