@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from pipelines.models import sim_catalog as cat
-from pipelines.models.sim_random import Draws, pick
+from pipelines.models.sim_random import Draws, derive_seed, pick
 
 GROWTH = 0.25  # volume at the end of the history relative to the start
 HOUR = 3600.0
@@ -35,8 +35,6 @@ class Window:
 
 def run_id_expr(seed: int, idx: pl.Expr) -> pl.Expr:
     """A UUID-shaped run id, unique per index and different per seed."""
-    from pipelines.models.sim_random import derive_seed
-
     h = f"{derive_seed(seed, 'run_id'):016x}"
     prefix = f"{h[:8]}-{h[8:12]}-4{h[12:15]}-8{h[13:16]}-"
     return pl.lit(prefix) + idx.cast(pl.String).str.zfill(12)
