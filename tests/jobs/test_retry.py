@@ -63,9 +63,14 @@ def _flaky(fail_times: int, status: int):
 
 
 def test_transient_failure_is_retried_with_growing_waits_then_succeeds(tmp_path, joblens_home):
+    import dagster as dg
+
+    from pipelines.telemetry.capture import capture
+
+    instance = dg.DagsterInstance.ephemeral()
     with kit.http_server(_flaky(2, 503)) as (base, requests):
         path = kit.write_workflow(tmp_path / "wf", "flaky", [{"name": "fetch", "kind": "http", "url": base}], retry=FAST)
-        spec, result = kit.run_spec(path, {}, joblens_home.lake)
+        spec, result = kit.run_spec(path, {}, joblens_home.lake, instance=instance)
     assert result.success
     assert len(requests) == 3
     assert kit.final_scope(spec, result)["steps"]["fetch"]["json"] == {"ok": True, "attempt": 3}
@@ -73,7 +78,8 @@ def test_transient_failure_is_retried_with_growing_waits_then_succeeds(tmp_path,
     assert len(waits) == 2 and 0.18 <= waits[0] <= 0.22 and 0.36 <= waits[1] <= 0.44
     assert len(kit.step_events(result, "STEP_RESTARTED", "flaky__fetch")) == 2
     lake = joblens_home.lake
-    errors = kit.lake_rows(lake, "select attempt, error_code, transient from errors where step_key = 'flaky__fetch' order by attempt")
+    errors = kit.lake_rows(lake, "select attempt, error_code, transient from errors "
+                                 "where step_key = 'flaky__fetch' and source = 'telemetry' order by attempt")
     assert errors == [(1, "upstream_5xx", True), (2, "upstream_5xx", True)]
     attempts = kit.lake_rows(lake, "select attempt from steps where step_key = 'flaky__fetch' and status = 'usage' order by attempt")
     assert attempts == [(1,), (2,), (3,)]
@@ -81,6 +87,15 @@ def test_transient_failure_is_retried_with_growing_waits_then_succeeds(tmp_path,
     planned = [json.loads(f) for (f,) in retries]
     assert [(p["attempt"], p["next_attempt"], p["error_code"]) for p in planned] == [(1, 2, "upstream_5xx"), (2, 3, "upstream_5xx")]
     assert [p["wait_s"] for p in planned] == waits  # the lake keeps the same waits Dagster slept
+
+    capture(instance, joblens_home)  # Dagster's own record of the attempts, from its event log
+    captured = kit.lake_rows(lake, "select attempt, status, wait_before_s, error_code from steps "
+                                   "where step_key = 'flaky__fetch' and source = 'dagster' order by ts, attempt")
+    assert captured == [
+        (1, "started", None, None), (1, "up_for_retry", None, "upstream_5xx"),
+        (2, "started", waits[0], None), (2, "up_for_retry", None, "upstream_5xx"),
+        (3, "started", waits[1], None), (3, "completed", None, None),
+    ]
 
 
 def test_retries_stop_at_the_profile_maximum(tmp_path, joblens_home):
@@ -97,14 +112,23 @@ def test_retries_stop_at_the_profile_maximum(tmp_path, joblens_home):
 
 @pytest.mark.parametrize(("status", "code"), [(401, "authentication"), (404, "unknown")])
 def test_non_transient_failure_fails_at_once_with_its_code(tmp_path, joblens_home, status, code):
+    import dagster as dg
+
+    from pipelines.telemetry.capture import capture
+
+    instance = dg.DagsterInstance.ephemeral()
     with kit.http_server(_flaky(10, status)) as (base, requests):
         path = kit.write_workflow(tmp_path / "wf", "denied", [{"name": "fetch", "kind": "http", "url": base}], retry=FAST)
-        spec, result = kit.run_spec(path, {}, joblens_home.lake)
+        spec, result = kit.run_spec(path, {}, joblens_home.lake, instance=instance)
     assert not result.success
     assert len(requests) == 1
     assert kit.step_events(result, "STEP_UP_FOR_RETRY") == []
     failure = kit.step_events(result, "STEP_FAILURE", "denied__fetch")[0]
     assert failure.step_failure_data.user_failure_data.metadata["joblens/error_code"].value == code
     assert f"Failure: {code}: HTTPStatusError" in failure.step_failure_data.error.message
-    rows = kit.lake_rows(joblens_home.lake, "select attempt, error_code, transient from errors")
+    rows = kit.lake_rows(joblens_home.lake, "select attempt, error_code, transient from errors where source = 'telemetry'")
     assert rows == [(1, code, False)]
+    capture(instance, joblens_home)
+    steps = kit.lake_rows(joblens_home.lake, "select attempt, status, error_code from steps "
+                                             "where step_key = 'denied__fetch' and source = 'dagster' order by ts")
+    assert steps == [(1, "started", None), (1, "failed", code)]
