@@ -35,6 +35,7 @@ app.add_typer(webhook_app, name="webhook")
 COMMAND_MODULES = (
     "pipelines.cli.lake",
     "pipelines.cli.models",
+    "pipelines.cli.refresh",
     "pipelines.cli.control",
     "pipelines.cli.reports",
     "pipelines.cli.alerts",
