@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.jobs.workflows.definitions import definitions
@@ -126,3 +127,20 @@ def test_joblens_run_refuses_a_bad_payload_without_a_run(tmp_path, joblens_home,
     from pipelines.instance import open_instance
 
     assert open_instance(joblens_home).get_runs() == []
+
+
+@pytest.mark.slow
+def test_joblens_run_queues_on_the_instance_through_the_code_location(tmp_path, joblens_home):
+    from pipelines.cli.app import _register, app
+    from pipelines.instance import open_instance
+
+    payload = tmp_path / "ticket.json"
+    payload.write_text(json.dumps({"ticket_id": "T-3", "subject": "Invoice", "body": "Charged twice."}))
+    _register()
+    result = CliRunner().invoke(app, ["run", "support_ticket_triage", "--input", str(payload), "--priority", "9"])
+    assert result.exit_code == 0, result.output
+    run_id, job_name, status = result.stdout.strip().splitlines()[-1].split()
+    assert (job_name, status) == ("workflow__support_ticket_triage", "queued")
+    run = open_instance(joblens_home).get_run_by_id(run_id)
+    assert run.tags["dagster/priority"] == "9" and run.tags["joblens/trigger"] == "manual"
+    assert run.remote_job_origin.location_name == "joblens"
