@@ -6,11 +6,13 @@ Per table and day, in phases, each safe to die after:
 2. read the day's live compacted rows plus the good landing rows, drop repeated ids,
    sort by time, publish new compacted file(s) (not live yet: no manifest names them);
 3. commit: atomically replace the day manifest with the new files, recording the landing
-   files just merged;
-4. delete the replaced compacted files and the merged landing files.
+   files just merged and the compacted files just replaced as retired;
+4. sweep: delete retired and merged files once they are older than the grace period
+   (a query planned over the previous manifest still finds its files meanwhile), and
+   what an interrupted run left behind.
 
 A crash before 3 leaves unlisted files that the next run deletes; a crash after 3 leaves
-merged landing files that readers already ignore and the next run deletes. No row is
+merged landing files that readers already ignore and a later sweep deletes. No row is
 lost, none is counted twice. Compaction is the single writer of ``tables/``.
 """
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import math
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +40,7 @@ log = logging.getLogger("joblens.lake")
 DEFAULT_TARGET_FILE_MB = 256
 DEFAULT_ROW_GROUP_ROWS = 1_000_000
 STALE_TMP_S = 3600.0
+DEFAULT_RETIRE_GRACE_S = 600.0
 
 
 @dataclass
@@ -55,6 +59,7 @@ def compact(
     tables: tuple[str, ...] | None = None,
     target_file_mb: int = DEFAULT_TARGET_FILE_MB,
     row_group_rows: int = DEFAULT_ROW_GROUP_ROWS,
+    retire_grace_s: float = DEFAULT_RETIRE_GRACE_S,
 ) -> CompactionReport:
     """Compact every table (or ``tables``) of ``lake``; see the module docstring."""
     report = CompactionReport()
@@ -68,36 +73,21 @@ def compact(
             raise JoblensError(f"another compaction of {lake} is running") from None
         for table in tables or lake_schema.TABLES:
             for day in inventory.days(lake / "tables", table):
-                report.garbage_removed += _collect_garbage(lake, table, day)
+                report.garbage_removed += _sweep(lake, table, day, retire_grace_s)
             for day in inventory.days(lake / "landing", table):
-                _compact_day(lake, table, day, target_file_mb, row_group_rows, report)
+                if _compact_day(lake, table, day, target_file_mb, row_group_rows, report):
+                    report.garbage_removed += _sweep(lake, table, day, retire_grace_s)
     return report
 
 
-def _compact_day(lake: Path, table: str, day: str, target_mb: int, rg_rows: int, report: CompactionReport) -> None:
+def _compact_day(lake: Path, table: str, day: str, target_mb: int, rg_rows: int, report: CompactionReport) -> bool:
+    """Merge the day's good landing files into new compacted files; True when it committed."""
     day_dir = inventory.table_day_dir(lake, table, day)
     manifest = inventory.read_manifest(day_dir)
-    merged = set(manifest.merged_landing)
-    landing = [p for p in inventory.parquet_files(lake / "landing" / table / f"date={day}") if p.name not in merged]
-    good = []
-    for path in landing:
-        reason = inventory.problem(path, table, read_sidecar(path), verify_checksum=True)
-        if reason is None:
-            good.append(path)
-        else:
-            inventory.quarantine(lake, table, path, reason)
-            report.quarantined.append((str(path), reason))
-    if not good:
-        return
-    damaged = [(f.name, r) for f in manifest.files if (r := inventory.problem(day_dir / f.name, table, f, True))]
-    if damaged:
-        # Compacted rows have no other copy: leave the day as it is (readers skip the
-        # damaged file, the landing files stay readable) for an operator to restore.
-        log.error("not compacting %s/%s: compacted file %s is damaged (%s)", table, day, *damaged[0])
-        report.damaged.extend((str(day_dir / name), reason) for name, reason in damaged)
-        return
-    frames = [_read(day_dir / f.name, table) for f in manifest.files]
-    frames += [_read(p, table) for p in good]
+    good = _good_landing(lake, table, day, set(manifest.merged_landing), report)
+    if not good or _damaged(day_dir, table, manifest, report):
+        return False
+    frames = [_read(day_dir / f.name, table) for f in manifest.files] + [_read(p, table) for p in good]
     rows = (
         pl.concat([pl.from_arrow(f) for f in frames], how="vertical_relaxed")
         .unique(subset="id", keep="first", maintain_order=True)
@@ -107,22 +97,50 @@ def _compact_day(lake: Path, table: str, day: str, target_mb: int, rg_rows: int,
     faults.checkpoint("compaction.before_publish")
     entries = _publish_parts(day_dir, table, merged_table, target_mb, rg_rows)
     faults.checkpoint("compaction.after_publish")
-    still_there = {n for n in merged if (lake / "landing" / table / f"date={day}" / n).exists()}
-    new_manifest = inventory.DayManifest(entries, sorted(still_there | {p.name for p in good}))
-    inventory.write_manifest(day_dir, new_manifest)
+    landing_dir = lake / "landing" / table / f"date={day}"
+    inventory.write_manifest(day_dir, _next_manifest(day_dir, landing_dir, manifest, entries, good))
     faults.checkpoint("compaction.after_commit")
-    live = {e.name for e in entries}
-    for old in manifest.files:
-        if old.name not in live:
-            (day_dir / old.name).unlink(missing_ok=True)
-    for path in good:
-        path.unlink(missing_ok=True)
-        sidecar_path(path).unlink(missing_ok=True)
-        faults.checkpoint("compaction.during_cleanup")
     report.days_compacted += 1
     report.landing_files_merged += len(good)
     report.rows_written += merged_table.num_rows
     report.files_written += len(entries)
+    return True
+
+
+def _good_landing(lake: Path, table: str, day: str, merged: set[str], report: CompactionReport) -> list[Path]:
+    """The day's unmerged landing files that pass every check; the others go to quarantine."""
+    good = []
+    for path in inventory.parquet_files(lake / "landing" / table / f"date={day}"):
+        if path.name in merged:
+            continue
+        reason = inventory.problem(path, table, read_sidecar(path), verify_checksum=True)
+        if reason is None:
+            good.append(path)
+        else:
+            inventory.quarantine(lake, table, path, reason)
+            report.quarantined.append((str(path), reason))
+    return good
+
+
+def _damaged(day_dir: Path, table: str, manifest: inventory.DayManifest, report: CompactionReport) -> bool:
+    damaged = [(f.name, r) for f in manifest.files if (r := inventory.problem(day_dir / f.name, table, f, True))]
+    if damaged:
+        # Compacted rows have no other copy: leave the day as it is (readers skip the
+        # damaged file, the landing files stay readable) for an operator to restore.
+        log.error("not compacting %s: compacted file %s is damaged (%s)", day_dir, *damaged[0])
+        report.damaged.extend((str(day_dir / name), reason) for name, reason in damaged)
+    return bool(damaged)
+
+
+def _next_manifest(day_dir: Path, landing_dir: Path, old: inventory.DayManifest, entries, merged_now: list[Path]):
+    """The manifest that makes ``entries`` live, retiring the replaced parts and merged landing files."""
+    now = time.time()
+    live = {e.name for e in entries}
+    retired = {n: t for n, t in old.retired.items() if (day_dir / n).exists()}
+    retired.update({f.name: now for f in old.files if f.name not in live})
+    merged = {n for n in old.merged_landing if (landing_dir / n).exists()} | {p.name for p in merged_now}
+    merged_at = {n: old.merged_at.get(n, now) for n in merged} | {p.name: now for p in merged_now}
+    return inventory.DayManifest(entries, sorted(merged), retired, merged_at)
 
 
 def _read(path: Path, table: str) -> pa.Table:
@@ -144,34 +162,44 @@ def _publish_parts(day_dir: Path, table: str, data: pa.Table, target_mb: int, rg
     return entries
 
 
-def _collect_garbage(lake: Path, table: str, day: str) -> int:
-    """Delete what an interrupted compaction left: unlisted parts, merged landing files, temp files."""
+def _sweep(lake: Path, table: str, day: str, grace_s: float) -> int:
+    """Delete retired files past the grace period and what an interrupted run left; the count."""
     day_dir = inventory.table_day_dir(lake, table, day)
     manifest = inventory.read_manifest(day_dir)
     live = {f.name for f in manifest.files}
+    now = time.time()
     removed = 0
-    for path in day_dir.iterdir():
-        unlisted_part = path.suffix == ".parquet" and path.name not in live
+    for path in day_dir.iterdir() if day_dir.is_dir() else ():
+        retired_at = manifest.retired.get(path.name)
+        never_live = path.suffix == ".parquet" and path.name not in live and retired_at is None
+        expired = retired_at is not None and now - retired_at >= grace_s
         stale_tmp = path.name.endswith(TMP_SUFFIX) and inventory.file_age_s(path) > STALE_TMP_S
-        if unlisted_part or stale_tmp:
+        if never_live or expired or stale_tmp:
             path.unlink(missing_ok=True)
             removed += 1
             faults.checkpoint("compaction.during_gc")
     landing_dir = lake / "landing" / table / f"date={day}"
     for name in manifest.merged_landing:
         path = landing_dir / name
-        if path.exists():
+        if path.exists() and now - manifest.merged_at.get(name, 0.0) >= grace_s:
             path.unlink()
             sidecar_path(path).unlink(missing_ok=True)
             removed += 1
-            faults.checkpoint("compaction.during_gc")
-    if landing_dir.is_dir():
-        for path in landing_dir.iterdir():
-            orphan_sidecar = path.name.endswith(".manifest.json") and not path.with_name(
-                path.name.removesuffix(".manifest.json") + ".parquet"
-            ).exists()
-            stale_tmp = path.name.endswith(TMP_SUFFIX)
-            if (orphan_sidecar or stale_tmp) and inventory.file_age_s(path) > STALE_TMP_S:
-                path.unlink(missing_ok=True)
-                removed += 1
+            faults.checkpoint("compaction.during_cleanup")
+    return removed + _sweep_landing_leftovers(landing_dir)
+
+
+def _sweep_landing_leftovers(landing_dir: Path) -> int:
+    """Old temp files and sidecars whose data file never arrived (a writer died between them)."""
+    removed = 0
+    if not landing_dir.is_dir():
+        return removed
+    for path in landing_dir.iterdir():
+        orphan_sidecar = path.name.endswith(".manifest.json") and not path.with_name(
+            path.name.removesuffix(".manifest.json") + ".parquet"
+        ).exists()
+        stale_tmp = path.name.endswith(TMP_SUFFIX)
+        if (orphan_sidecar or stale_tmp) and inventory.file_age_s(path) > STALE_TMP_S:
+            path.unlink(missing_ok=True)
+            removed += 1
     return removed

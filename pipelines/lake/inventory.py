@@ -30,9 +30,15 @@ MANIFEST = "_manifest.json"
 class DayManifest:
     files: list[FileEntry] = field(default_factory=list)
     merged_landing: list[str] = field(default_factory=list)
+    # When files stopped being live (epoch seconds): compacted parts replaced by newer
+    # ones and landing files merged. They stay on disk for a grace period, so a query
+    # planned over the previous manifest still finds every file it names.
+    retired: dict[str, float] = field(default_factory=dict)
+    merged_at: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return {"files": [f.to_dict() for f in self.files], "merged_landing": sorted(self.merged_landing)}
+        return {"files": [f.to_dict() for f in self.files], "merged_landing": sorted(self.merged_landing),
+                "retired": dict(sorted(self.retired.items())), "merged_at": dict(sorted(self.merged_at.items()))}
 
 
 @dataclass
@@ -60,7 +66,12 @@ def read_manifest(day_dir: Path) -> DayManifest:
         raw = json.loads((day_dir / MANIFEST).read_text())
     except FileNotFoundError:
         return DayManifest()
-    return DayManifest([FileEntry.from_dict(f) for f in raw["files"]], list(raw.get("merged_landing", [])))
+    return DayManifest(
+        [FileEntry.from_dict(f) for f in raw["files"]],
+        list(raw.get("merged_landing", [])),
+        dict(raw.get("retired", {})),
+        dict(raw.get("merged_at", {})),
+    )
 
 
 def write_manifest(day_dir: Path, manifest: DayManifest) -> None:

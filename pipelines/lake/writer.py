@@ -29,16 +29,22 @@ def partition_dir(root: Path, table: str, day: date | str) -> Path:
 def to_arrow(table: str, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     """Rows as dicts → an Arrow table of the table's schema; unknown or bad fields fail loudly."""
     target = lake_schema.schema(table)
-    names = set(target.names)
-    version = lake_schema.schema_version(table)
-    prepared = []
+    names = frozenset(target.names)
+    rows = rows if isinstance(rows, list) else list(rows)
     for row in rows:
-        extra = set(row) - names
-        if extra:
-            raise JoblensError(f"lake table {table}: unknown field {sorted(extra)[0]!r}")
-        prepared.append({"schema_version": version, **row})
+        if not names.issuperset(row):
+            raise JoblensError(f"lake table {table}: unknown field {sorted(set(row) - names)[0]!r}")
+    version = lake_schema.schema_version(table)
+    columns = []
     try:
-        return pa.Table.from_pylist(prepared, schema=target)
+        # Column by column: several times faster than from_pylist over dicts.
+        for field in target:
+            if field.name == "schema_version":
+                values = [row.get("schema_version", version) for row in rows]
+            else:
+                values = [row.get(field.name) for row in rows]
+            columns.append(pa.array(values, field.type))
+        return pa.Table.from_arrays(columns, schema=target)
     except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
         raise JoblensError(f"lake table {table}: {exc}") from None
 

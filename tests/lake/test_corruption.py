@@ -87,26 +87,26 @@ def test_reader_skips_a_damaged_file_and_reads_the_rest(damaged_lake, view, dama
 @pytest.mark.parametrize("damage", list(DAMAGE), ids=[d.__name__ for d in DAMAGE])
 def test_compaction_quarantines_a_damaged_file_with_its_reason(lake, damaged_lake, view, damage):
     bad = damaged_lake(damage)
-    report = compact(lake)
+    report = compact(lake, retire_grace_s=0)
     assert [(p, r.split(" (")[0]) for p, r in report.quarantined] == [(str(bad), DAMAGE[damage])]
     quarantine = lake / "quarantine" / "logs" / bad.parent.name
     assert (quarantine / bad.name).exists() and not bad.exists()
     assert DAMAGE[damage] in (quarantine / f"{bad.stem}.reason.txt").read_text()
     assert report.rows_written == 20
     assert ids(view("select id from logs")) == sorted(GOOD)
-    assert compact(lake).quarantined == []  # nothing left to quarantine
+    assert compact(lake, retire_grace_s=0).quarantined == []  # nothing left to quarantine
 
 
 def test_a_damaged_compacted_file_is_skipped_and_its_day_left_alone(lake, view):
     with LakeWriter(lake) as writer:
         writer.extend("logs", log_rows(10))
-    compact(lake)
+    compact(lake, retire_grace_s=0)
     [part] = (lake / "tables" / "logs").glob("date=*/*.parquet")
     truncate(part)
     with LakeWriter(lake) as writer:
         writer.extend("logs", log_rows(3, prefix="later"))
     assert ids(view("select id from logs")) == ["later-0", "later-1", "later-2"]
-    report = compact(lake)
+    report = compact(lake, retire_grace_s=0)
     assert [p for p, _ in report.damaged] == [str(part)] and report.rows_written == 0
     assert ids(view("select id from logs")) == ["later-0", "later-1", "later-2"]  # landing rows kept readable
 
@@ -117,4 +117,4 @@ def test_a_stray_temporary_file_is_never_read(lake, view):
     day = next((lake / "landing" / "logs").iterdir())
     (day / ".half-written.parquet.1234.tmp").write_bytes(b"PAR1 partial")
     assert view("select count(*) from logs") == [(2,)]
-    assert compact(lake).quarantined == []
+    assert compact(lake, retire_grace_s=0).quarantined == []

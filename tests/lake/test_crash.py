@@ -35,7 +35,7 @@ with LakeWriter(lake) as w:  # 120 rows over two days: two files per flush
 COMPACT = """
 import sys
 from pipelines.lake.compaction import compact
-compact(__import__("pathlib").Path(sys.argv[1]), target_file_mb=1, row_group_rows=1000)
+compact(__import__("pathlib").Path(sys.argv[1]), target_file_mb=1, row_group_rows=1000, retire_grace_s=0)
 """
 
 
@@ -77,7 +77,7 @@ def test_writer_killed_at_any_phase_then_rerun(lake, point):
     assert len(committed) in (0, 60)  # the first day's file published, or none
     assert run(WRITE, str(lake), "b") == 0  # the producer replays the batch
     assert all_ids(lake) == expected("a", "b")
-    compact(lake)
+    compact(lake, retire_grace_s=0)
     assert all_ids(lake) == expected("a", "b")
     assert not list((lake / "landing" / "logs").glob("date=*/*.parquet"))
 
@@ -93,7 +93,7 @@ COMPACTION_POINTS = [
 def busy_lake(lake):
     """Compacted rows, unmerged landing rows (some replayed), a damaged file and leftovers of a crash."""
     assert run(WRITE, str(lake), "a") == 0
-    compact(lake)
+    compact(lake, retire_grace_s=0)
     assert run(WRITE, str(lake), "b") == 0
     assert run(WRITE, str(lake), "a") == 0  # a replay of compacted rows
     with LakeWriter(lake) as writer:
