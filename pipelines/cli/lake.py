@@ -18,13 +18,16 @@ def compact(
     table: list[str] = typer.Option(None, "--table", "-t", help="Only these tables (repeatable)."),
     target_file_mb: int = typer.Option(256, min=1, help="Target size of a compacted file."),
     row_group_rows: int = typer.Option(1_000_000, min=1000, help="Rows per Parquet row group."),
+    retire_grace_s: float = typer.Option(
+        600.0, min=0, help="Seconds replaced and merged files stay on disk for queries already planned."
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Merge landing files into one compacted file per table and day; quarantine bad files."""
     from pipelines.lake.compaction import compact as run_compaction
 
     home = resolve_home().ensure()
-    report = run_compaction(home.lake, tuple(table or ()) or None, target_file_mb, row_group_rows)
+    report = run_compaction(home.lake, tuple(table or ()) or None, target_file_mb, row_group_rows, retire_grace_s)
     emit(
         ["days_compacted", "landing_files_merged", "rows_written", "files_written", "quarantined", "garbage_removed"],
         [(report.days_compacted, report.landing_files_merged, report.rows_written, report.files_written,
@@ -33,6 +36,8 @@ def compact(
     )
     for path, reason in report.quarantined:
         typer.echo(f"quarantined {path}: {reason}", err=True)
+    for path, reason in report.damaged:
+        typer.echo(f"damaged compacted file {path}: {reason}; its day was left as it is", err=True)
 
 
 LOG_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}

@@ -11,7 +11,7 @@ import pytest
 from pipelines.errors import JoblensError
 from pipelines.lake import inventory
 from pipelines.lake.compaction import compact
-from pipelines.lake.writer import LakeWriter
+from pipelines.lake.writer import LakeWriter, to_arrow
 
 from .conftest import START, log_rows
 
@@ -115,3 +115,24 @@ def test_a_query_planned_before_compaction_still_runs_after_it(lake):
     removed = compact(lake, retire_grace_s=0).garbage_removed
     assert removed == 4  # the replaced part and the three merged landing files
     assert len(compacted_files(lake)) == 1 and not list((lake / "landing" / "logs").glob("date=*/*.parquet"))
+
+
+def test_compact_command_reports_counts_and_quarantine(lake):
+    import json
+
+    from typer.testing import CliRunner
+
+    from pipelines.cli.app import _register, app
+
+    with LakeWriter(lake) as writer:
+        writer.extend("logs", log_rows(30))
+    [bad] = LakeWriter(lake).write("logs", to_arrow("logs", log_rows(2, prefix="bad")))
+    bad.write_bytes(b"not parquet")
+    _register()
+    result = CliRunner().invoke(app, ["compact", "--format", "json", "--retire-grace-s", "0"])
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert (row["rows_written"], row["files_written"], row["quarantined"]) == (30, 1, 1)
+    assert "quarantined" in result.stderr and bad.name in result.stderr
+    bad_table = CliRunner().invoke(app, ["compact", "--table", "nope"])
+    assert bad_table.exit_code != 0 and "unknown lake table 'nope'" in str(bad_table.exception)
