@@ -88,7 +88,7 @@ class InhibitRule:
 class RunFailureSettings:
     routes: tuple[str, ...] = ("ops",)
     notify_when_retry_succeeded: bool = False
-    ui_base_url: str = "http://localhost:3000"
+    ui_base_url: str = "http://127.0.0.1:3000"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from pipelines.cli.app import app
 from pipelines.errors import JoblensError
 
 DAGSTER_URL_OPTION = typer.Option(
-    "http://127.0.0.1:3000", "--dagster-url", envvar="JOBLENS_DAGSTER_URL", help="Base URL of the Dagster UI that run links point to."
+    "http://127.0.0.1:3000", "--dagster-url", envvar="JOBLENS_UI_URL", help="Base URL of the Dagster UI that run links point to."
 )
 
 
