@@ -52,6 +52,22 @@ def cancel_job():
     long_task()
 
 
+@dg.op(out=dg.Out(is_required=False))
+def maybe_rows(context):
+    context.log.info("no new rows today")
+    yield from ()  # no output: the step depending on it is skipped
+
+
+@dg.op
+def load_rows(context, rows):
+    context.log.info(f"loading {rows}")
+
+
+@dg.job(executor_def=dg.in_process_executor)
+def skip_job():
+    load_rows(maybe_rows())
+
+
 def in_file(name: str):
     return ReconstructableJob.for_file(__file__, name)
 
@@ -78,9 +94,12 @@ def runs(tmp_path_factory):
         )
         enqueued = DagsterEvent(event_type_value=DagsterEventType.RUN_ENQUEUED.value, job_name=queued.job_name)
         instance.report_dagster_event(enqueued, run_id=queued.run_id)
+        starting = DagsterEvent(event_type_value=DagsterEventType.RUN_STARTING.value, job_name=queued.job_name)
+        instance.report_dagster_event(starting, run_id=queued.run_id)
         instance.report_run_canceled(instance.get_run_by_id(queued.run_id), message="cancelled while queued")
+        skipped = skip_job.execute_in_process(instance=instance)
         yield {"instance": instance, "failed": failed.run_id, "retried": retried.run_id,
-               "cancelled": cancelled.run_id, "queued": queued.run_id}
+               "cancelled": cancelled.run_id, "queued": queued.run_id, "skipped": skipped.run_id}
 
 
 def remote_origin(job_name: str):
@@ -180,16 +199,27 @@ def test_cancelled_runs(runs, joblens_home):
     assert rows(joblens_home, f"select status, trigger, trigger_source, partition, message from runs "
                               f"where run_id = '{runs['queued']}' order by ts") == [
         ("queued", "schedule", "nightly", "2026-03-01", None),
+        ("preparing", "schedule", "nightly", "2026-03-01", None),
         ("cancelled", "schedule", "nightly", "2026-03-01", "cancelled while queued"),
     ]
 
 
 def test_every_event_is_captured_once_across_passes(runs, joblens_home):
     first = capture(runs["instance"], joblens_home)
-    assert first.runs == 4 and first.open_runs == 0
+    assert first.runs == 5 and first.open_runs == 0
     second = capture(runs["instance"], joblens_home)
     assert (second.runs, second.events, sum(second.rows.values())) == (0, 0, 0)
     counts = rows(joblens_home, "select count(*), count(distinct id) from steps")
-    assert counts == [(10, 10)]
+    assert counts == [(13, 13)]  # 6 + 2 + 2 + 3
     tags = rows(joblens_home, f"select tags from runs where run_id = '{runs['failed']}' limit 1")[0][0]
     assert '"joblens/team": "data"' in tags
+
+
+def test_skipped_step(runs, joblens_home):
+    capture(runs["instance"], joblens_home)
+    assert rows(joblens_home, f"select step_key, attempt, status, started_at is null, duration_s > 0 from steps "
+                              f"where run_id = '{runs['skipped']}' order by ts") == [
+        ("maybe_rows", 1, "started", False, None),
+        ("maybe_rows", 1, "completed", False, True),
+        ("load_rows", 1, "skipped", True, None),
+    ]
