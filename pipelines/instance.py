@@ -136,3 +136,13 @@ def ensure_compaction_pool(instance) -> None:
         return
     if COMPACTION_POOL not in storage.get_concurrency_keys():
         storage.set_concurrency_slots(COMPACTION_POOL, 1)
+
+
+def ensure_workspace(home: Home) -> Path:
+    """``workspace.yaml`` in ``DAGSTER_HOME``: the JobLens code location, named as in pyproject.toml."""
+    path = ensure_dagster_home(home) / "workspace.yaml"
+    workspace = {"load_from": [{"python_module": {"module_name": "pipelines.definitions", "location_name": "joblens"}}]}
+    text = yaml.safe_dump(workspace, sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path

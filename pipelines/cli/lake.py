@@ -71,10 +71,11 @@ def ui(
     port: int = typer.Option(3000, help="Port of the webserver."),
 ) -> None:
     """Open the Dagster UI (webserver + daemon) on JobLens's code location and instance."""
-    from pipelines.instance import ensure_dagster_home
+    from pipelines.instance import ensure_dagster_home, ensure_workspace
 
     home = resolve_home().ensure()
     env = dict(os.environ, DAGSTER_HOME=str(ensure_dagster_home(home)), JOBLENS_HOME=str(home.root))
-    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions", "-h", host, "-p", str(port)]
+    workspace = ensure_workspace(home)
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
     typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
     raise typer.Exit(subprocess.call(cmd, env=env))
