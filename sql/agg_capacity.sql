@@ -2,8 +2,12 @@
 -- average and peak concurrent runs, average and peak queued runs, arrivals, starts and p95
 -- queue wait; plus, per day of the next 30, a linear forecast of daily run volume fitted
 -- on the last 30 days (rows with is_forecast).
+-- Incremental: only the hours from refresh_from on are computed (the level at that moment
+-- starts from the runs open then), the forecast is redone, hours older than the 28 days drop.
 -- grain: hour, job_type, is_forecast
--- kind: table
+-- kind: incremental_from_day
+-- since: hour
+-- retain: hour >= date_trunc('hour', getvariable('as_of')) - interval 27 day - interval 23 hour
 -- audit not_negative: runs_queued, runs_started, avg_concurrent_runs, peak_concurrent_runs, avg_queued_runs, peak_queued_runs, p95_queue_wait_s, forecast_runs
 with runs as (
     select * from fct_runs
@@ -18,7 +22,11 @@ clock as (
         *,
         date_trunc('hour', as_of) - interval 27 day - interval 23 hour as window_start,
         -- a run still open at as_of counts as running (or queued) at that moment
-        as_of + interval 1 second as open_until
+        as_of + interval 1 second as open_until,
+        greatest(
+            date_trunc('hour', as_of) - interval 27 day - interval 23 hour,
+            cast(getvariable('refresh_from') as timestamptz)
+        ) as start_at
     from int_as_of
 ),
 
@@ -26,9 +34,9 @@ window_runs as (
     select runs.*
     from runs
     cross join clock
-    where runs.day >= clock.as_of_day - 29
+    where runs.day >= getvariable('as_of_day') - 29
         and runs.queued_at <= clock.as_of
-        and coalesce(runs.ended_at, clock.as_of) >= clock.window_start
+        and coalesce(runs.ended_at, clock.as_of) >= clock.start_at
 ),
 
 intervals as (
@@ -47,25 +55,30 @@ scoped as (
     select 'all', state, t0, t1 from intervals
 ),
 
+-- every job type of the window's days, whatever part of the window is computed
 scopes as (
-    select distinct scope from scoped
+    select distinct daily.job_type as scope
+    from daily
+    where daily.day >= getvariable('as_of_day') - 29
+    union
+    select 'all'
 ),
 
 events as (
-    select scope, state, greatest(t0, clock.window_start) as t, 1 as delta
+    select scope, state, greatest(t0, clock.start_at) as t, 1 as delta
     from scoped cross join clock
-    where t1 > clock.window_start
+    where t1 > clock.start_at
     union all
     select scope, state, least(t1, clock.open_until), -1
     from scoped cross join clock
-    where t1 > clock.window_start
+    where t1 > clock.start_at
     union all
     -- a zero-change marker at every hour start splits time segments at hour boundaries
     select scopes.scope, states.state, hours.t, 0
     from scopes
     cross join (values ('queued'), ('running')) as states(state)
     cross join clock
-    cross join lateral generate_series(clock.window_start, clock.as_of, interval 1 hour) as hours(t)
+    cross join lateral generate_series(clock.start_at, clock.as_of, interval 1 hour) as hours(t)
 ),
 
 levels as (
@@ -129,7 +142,7 @@ observed as (
     from hourly_levels
     cross join clock
     left join hourly_runs on hourly_runs.scope = hourly_levels.scope and hourly_runs.hour = hourly_levels.hour
-    where hourly_levels.hour >= clock.window_start
+    where hourly_levels.hour >= clock.start_at
 ),
 
 daily_volume as (

@@ -19,7 +19,7 @@ final as (
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(cached_input_tokens) as bigint) as cached_input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens,
-        sum(cost_usd) as cost_usd,
+        cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd,
         string_agg(distinct price_version, ',' order by price_version) as price_version
     from calls
     group by day, job_name, provider, model

@@ -27,7 +27,7 @@ final as (
         quantile_cont(queue_wait_s, 0.95) as p95_queue_wait_s,
         cast(sum(step_retries) as bigint) as retries,
         count(*) filter (where parent_run_id is not null) as run_retries,
-        sum(cost_usd) as cost_usd,
+        cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens
     from runs

@@ -1,6 +1,7 @@
 -- agg_step_performance: per job and step over the 7 days up to as_of: duration
 -- percentiles, share of the job's run time, CPU and memory, and the change of p95 against
 -- the 7 days before. The slowest and heaviest steps rank first within their job.
+-- Sums are exact decimals, so a rebuild from the same rows gives the same bits.
 -- grain: job_name, step_key
 -- kind: table
 -- audit unit_interval: share_of_run_time, failure_rate
@@ -23,7 +24,7 @@ recent_steps as (
         steps.started_at > clock.as_of - interval 7 day as is_current
     from steps
     cross join clock
-    where steps.day >= clock.as_of_day - 15
+    where steps.day >= getvariable('as_of_day') - 15
         and steps.started_at > clock.as_of - interval 14 day
         and steps.started_at <= clock.as_of
 ),
@@ -38,12 +39,12 @@ current_window as (
         quantile_cont(duration_s, 0.5) as p50_duration_s,
         quantile_cont(duration_s, 0.95) as p95_duration_s,
         max(duration_s) as max_duration_s,
-        coalesce(sum(duration_s), 0) as total_duration_s,
-        avg(cpu_s) as avg_cpu_s,
+        coalesce(cast(sum(cast(duration_s as decimal(18, 6))) as double), 0) as total_duration_s,
+        avg(cast(cpu_s as decimal(18, 6))) as avg_cpu_s,
         quantile_cont(cpu_s, 0.95) as p95_cpu_s,
         max(peak_rss_mb) as max_peak_rss_mb,
         quantile_cont(peak_rss_mb, 0.95) as p95_peak_rss_mb,
-        sum(cost_usd) as cost_usd
+        cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd
     from recent_steps
     where is_current
     group by job_name, step_key
@@ -60,10 +61,10 @@ previous_window as (
 ),
 
 run_time as (
-    select runs.job_name, sum(runs.duration_s) as total_run_time_s
+    select runs.job_name, cast(sum(cast(runs.duration_s as decimal(18, 6))) as double) as total_run_time_s
     from runs
     cross join clock
-    where runs.day >= clock.as_of_day - 8
+    where runs.day >= getvariable('as_of_day') - 8
         and runs.started_at > clock.as_of - interval 7 day
         and runs.started_at <= clock.as_of
     group by runs.job_name

@@ -2,10 +2,19 @@
 -- the day's value, 7- and 28-day rolling values, week-over-week change and an anomaly
 -- flag from a robust z-score (median and MAD of the 28 days before). Days without runs
 -- count as zero runs and zero cost.
+-- Incremental: only the days from refresh_from on are computed; a day's values need the
+-- 28 days before it (rolling 28, the baseline and last week's rolling 7), so the daily
+-- rows are read from 35 days before refresh_from.
 -- grain: job_name, day, metric
--- kind: table
+-- kind: incremental_from_day
+-- since: day
 with daily as (
     select * from agg_job_daily
+    where day >= getvariable('refresh_from') - 35
+),
+
+all_days as (
+    select job_name, job_type, day from agg_job_daily
 ),
 
 clock as (
@@ -14,7 +23,7 @@ clock as (
 
 jobs as (
     select job_name, max(job_type) as job_type, min(day) as first_day
-    from daily
+    from all_days
     group by job_name
 ),
 
@@ -22,7 +31,9 @@ spine as (
     select jobs.job_name, jobs.job_type, cast(days.day as date) as day
     from jobs
     cross join clock
-    cross join lateral generate_series(jobs.first_day, clock.as_of_day, interval 1 day) as days(day)
+    cross join lateral generate_series(
+        greatest(jobs.first_day, getvariable('refresh_from') - 35), clock.as_of_day, interval 1 day
+    ) as days(day)
 ),
 
 filled as (
@@ -47,10 +58,11 @@ rolling as (
         sum(runs) over last_28 as runs_28d,
         sum(completed) over last_7 / nullif(sum(completed + failed) over last_7, 0) as success_rate_7d,
         sum(completed) over last_28 / nullif(sum(completed + failed) over last_28, 0) as success_rate_28d,
-        avg(p95_duration_s) over last_7 as p95_duration_s_7d,
-        avg(p95_duration_s) over last_28 as p95_duration_s_28d,
-        sum(cost_usd) over last_7 as cost_usd_7d,
-        sum(cost_usd) over last_28 as cost_usd_28d
+        -- exact decimal sums: the same days give the same bits however the window is split
+        cast(avg(cast(p95_duration_s as decimal(18, 6))) over last_7 as double) as p95_duration_s_7d,
+        cast(avg(cast(p95_duration_s as decimal(18, 6))) over last_28 as double) as p95_duration_s_28d,
+        cast(sum(cast(cost_usd as decimal(18, 12))) over last_7 as double) as cost_usd_7d,
+        cast(sum(cast(cost_usd as decimal(18, 12))) over last_28 as double) as cost_usd_28d
     from filled
     window
         last_7 as (partition by job_name order by day rows between 6 preceding and current row),
@@ -104,6 +116,7 @@ final as (
             false
         ) as is_anomaly
     from baselines
+    where day >= getvariable('refresh_from')
 )
 
 select * from final

@@ -24,7 +24,7 @@ job_teams as (
     select runs.job_name, arg_max(runs.team, runs.queued_at) as team
     from runs
     cross join clock
-    where runs.day >= clock.month_start - 31 and runs.team is not null
+    where runs.day >= date_trunc('month', getvariable('as_of_day')) - interval 31 day and runs.team is not null
     group by runs.job_name
 ),
 
@@ -33,13 +33,13 @@ month_costs as (
     from costs
     cross join clock
     left join job_teams on job_teams.job_name = costs.job_name
-    where costs.day >= clock.month_start and costs.day <= clock.as_of_day
+    where costs.day >= date_trunc('month', getvariable('as_of_day')) and costs.day <= getvariable('as_of_day')
 ),
 
 spend as (
     select
         budgets.budget_name,
-        coalesce(sum(month_costs.cost_usd), 0) as spend_mtd_usd
+        coalesce(cast(sum(cast(month_costs.cost_usd as decimal(18, 12))) as double), 0) as spend_mtd_usd
     from budgets
     left join month_costs
         on case budgets.scope

@@ -64,7 +64,7 @@ call_totals as (
         run_id,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens,
-        sum(cost_usd) as cost_usd
+        cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd
     from calls
     group by run_id
 ),

@@ -41,7 +41,7 @@ attempt_usage as (
         attempt,
         cast(sum(input_tokens) as bigint) as input_tokens,
         cast(sum(output_tokens) as bigint) as output_tokens,
-        sum(cost_usd) as cost_usd
+        cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd
     from call_attempts
     group by run_id, step_key, attempt
 ),
@@ -63,7 +63,7 @@ final as (
         coalesce(attempt_usage.output_tokens, 0) as output_tokens,
         coalesce(attempt_usage.cost_usd, 0) as cost_usd,
         attempts.error_code,
-        cast(coalesce(attempts.started_at, attempts.ended_at) as date) as day
+        cast(coalesce(attempts.started_at, attempts.ended_at, attempts.first_seen_at) as date) as day
     from attempts
     left join attempt_usage
         on attempt_usage.run_id = attempts.run_id

@@ -12,6 +12,7 @@ folded as (
         step_key,
         attempt,
         max(job_name) as job_name,
+        min(ts) as first_seen_at,
         min(coalesce(started_at, case when status = 'started' then ts end)) as started_at,
         max(coalesce(ended_at, ts)) filter (where is_close) as ended_at,
         arg_min(status, ts) filter (where is_close) as close_status,
@@ -37,7 +38,8 @@ final as (
         wait_before_s,
         cpu_s,
         peak_rss_mb,
-        error_code
+        error_code,
+        first_seen_at
     from folded
 )
 

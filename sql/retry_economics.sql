@@ -22,9 +22,9 @@ step_retries as (
         count(*) as failed_attempts,
         count(*) filter (where retried) as retries,
         count(*) filter (where retried and next_attempt_status = 'completed') as retries_succeeded,
-        coalesce(sum(attempt_duration_s), 0) as failed_attempt_time_s,
-        coalesce(sum(next_attempt_wait_s) filter (where retried), 0) as retry_wait_s,
-        coalesce(sum(attempt_cost_usd), 0) as failed_attempt_cost_usd
+        coalesce(cast(sum(cast(attempt_duration_s as decimal(18, 6))) as double), 0) as failed_attempt_time_s,
+        coalesce(cast(sum(cast(next_attempt_wait_s as decimal(18, 6))) filter (where retried) as double), 0) as retry_wait_s,
+        coalesce(cast(sum(cast(attempt_cost_usd as decimal(18, 12))) as double), 0) as failed_attempt_cost_usd
     from errors
     where step_key is not null
     group by signature, job_name
@@ -44,8 +44,8 @@ rerun_outcomes as (
         count(distinct failed_runs.run_id) as failed_runs,
         count(reruns.run_id) as run_retries,
         count(reruns.run_id) filter (where reruns.status = 'completed') as run_retries_succeeded,
-        coalesce(sum(failed_runs.duration_s), 0) as failed_run_time_s,
-        coalesce(sum(failed_runs.cost_usd), 0) as failed_run_cost_usd
+        coalesce(cast(sum(cast(failed_runs.duration_s as decimal(18, 6))) as double), 0) as failed_run_time_s,
+        coalesce(cast(sum(cast(failed_runs.cost_usd as decimal(18, 12))) as double), 0) as failed_run_cost_usd
     from failed_runs
     left join runs as reruns on reruns.parent_run_id = failed_runs.run_id
     group by failed_runs.error_signature, failed_runs.job_name

@@ -33,7 +33,7 @@ history_runs as (
         quantile_cont(runs.queue_wait_s, 0.9) as p90_queue_wait_s
     from runs
     cross join clock
-    where runs.day > clock.as_of_day - 28 and runs.status = 'completed'
+    where runs.day > getvariable('as_of_day') - 28 and runs.status = 'completed'
     group by runs.job_name
 ),
 
@@ -41,7 +41,7 @@ history_steps as (
     select steps.job_name, steps.step_key, quantile_cont(steps.duration_s, 0.5) as p50_duration_s
     from steps
     cross join clock
-    where steps.day > clock.as_of_day - 28 and steps.status = 'completed'
+    where steps.day > getvariable('as_of_day') - 28 and steps.status = 'completed'
     group by steps.job_name, steps.step_key
 ),
 
@@ -57,8 +57,9 @@ progress as (
         open_runs.run_id,
         count(finished_steps.step_key) as steps_done,
         count(*) - count(finished_steps.step_key) as steps_remaining,
-        coalesce(sum(history_steps.p50_duration_s) filter (where finished_steps.step_key is not null), 0)
-            / nullif(sum(history_steps.p50_duration_s), 0) as share_done
+        coalesce(sum(cast(history_steps.p50_duration_s as decimal(18, 6)))
+            filter (where finished_steps.step_key is not null), 0)
+            / nullif(sum(cast(history_steps.p50_duration_s as decimal(18, 6))), 0) as share_done
     from open_runs
     inner join history_steps on history_steps.job_name = open_runs.job_name
     left join finished_steps

@@ -7,6 +7,8 @@ A model file is one SELECT under a header of ``--`` comments: the first line is
     -- kind: incremental_by_run          view | table | incremental_by_run | incremental_by_day
     -- audit not_negative: cost_usd, duration_s
     -- audit unit_interval: success_rate
+    -- since: hour                         incremental_from_day: the column compared with refresh_from
+    -- retain: hour >= getvariable('window_start')   rows failing this are dropped after a merge
 
 Dependencies are never declared: they are the tables the SELECT reads, found by DuckDB's
 own parser (``json_serialize_sql``), minus the names of its CTEs.
@@ -26,12 +28,12 @@ from pipelines.errors import JoblensError
 from pipelines.lake import schema as lake_schema
 from sql import model_files
 
-KINDS = ("view", "table", "incremental_by_run", "incremental_by_day")
+KINDS = ("view", "table", "incremental_by_run", "incremental_by_day", "incremental_from_day")
 AUDIT_RULES = ("not_negative", "unit_interval")
 SEED_TABLES = ("ref_model_prices", "ref_error_codes", "ref_budgets")
 LAKE_SOURCES = tuple(lake_schema.TABLES)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-_DIRECTIVE = re.compile(r"^--\s*(grain|kind|audit\s+\w+)\s*:\s*(.+?)\s*$")
+_DIRECTIVE = re.compile(r"^--\s*(grain|kind|since|retain|audit\s+\w+)\s*:\s*(.+?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ class Model:
     grain: tuple[str, ...]
     audits: dict[str, tuple[str, ...]] = field(default_factory=dict)
     deps: frozenset[str] = frozenset()
+    since: str = "day"
+    retain: str | None = None
 
     @property
     def persisted(self) -> bool:
@@ -54,7 +58,8 @@ class Model:
 
     @property
     def incremental_key(self) -> str | None:
-        return {"incremental_by_run": "run_id", "incremental_by_day": "day"}.get(self.kind)
+        return {"incremental_by_run": "run_id", "incremental_by_day": "day",
+                "incremental_from_day": self.since}.get(self.kind)
 
 
 def referenced_tables(sql: str) -> frozenset[str]:
@@ -105,7 +110,10 @@ def parse_model(path: Path) -> Model:
     except JoblensError as exc:
         raise JoblensError(f"{path}: {exc}") from None
     grain = _columns(directives.get("grain", ""))
-    return Model(name, sql, path, description, kind, grain, audits, deps)
+    since = directives.get("since", "day")
+    if not _NAME.match(since):
+        raise JoblensError(f"{path}: since {since!r} must be a column name")
+    return Model(name, sql, path, description, kind, grain, audits, deps, since, directives.get("retain"))
 
 
 def _description(header: list[str], name: str) -> str:

@@ -9,7 +9,15 @@ Incremental, given the lake days that changed:
 2. run-keyed models are built as temp tables over that window, then their rows replace
    the warehouse rows of exactly those runs (delete + insert);
 3. day-keyed models recompute every day those runs (before and after) or the changed
-   lake days fall on, again by delete + insert; windowed table models are rebuilt.
+   lake days fall on, again by delete + insert; ``incremental_from_day`` models (rolling
+   windows) recompute every row from ``refresh_from`` on: the earliest of those days, of
+   the days those runs were queued and of the day of as_of (before and after);
+   windowed table models are rebuilt.
+
+The clock (``int_as_of``) is bound as DuckDB variables (``as_of``, ``as_of_day``,
+``refresh_from``) right after it is built, so the models downstream filter by constant
+dates and DuckDB skips the row groups of older days instead of scanning whole fact tables
+(which are written ordered by day for that reason).
 
 Re-running the same days repeats the same deletes and inserts: idempotent by construction.
 """
@@ -18,7 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -30,6 +38,9 @@ from pipelines.models.warehouse import WAREHOUSE, table_exists
 
 # A run is re-read from at most this many days of lake partitions around its change.
 MAX_RUN_SPAN_DAYS = 31
+CLOCK_MODEL = "int_as_of"
+# refresh_from of a full rebuild: before any history.
+EPOCH = date(1900, 1, 1)
 
 
 @dataclass
@@ -60,7 +71,25 @@ def run_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selec
     con.execute(f"use {WAREHOUSE}")
     for name in selected:
         results.append(_rebuild(con, catalog.models[name]))
+        if name == CLOCK_MODEL:
+            bind_clock(con, EPOCH)
     return results
+
+
+def bind_clock(con: duckdb.DuckDBPyConnection, refresh_from: date | None) -> None:
+    """Bind as_of, as_of_day and refresh_from (at the latest as_of_day, whose last hours
+    and rolling values move with as_of) as DuckDB variables."""
+    as_of, as_of_day = con.execute(f"select as_of, as_of_day from {WAREHOUSE}.{CLOCK_MODEL}").fetchone()
+    con.execute("set variable as_of = ?::timestamptz", [as_of])
+    con.execute("set variable as_of_day = ?::date", [as_of_day])
+    con.execute("set variable refresh_from = ?::date", [min(refresh_from or as_of_day, as_of_day)])
+
+
+def _clock_day(con: duckdb.DuckDBPyConnection) -> date | None:
+    if not table_exists(con, CLOCK_MODEL):
+        return None
+    row = con.execute(f"select as_of_day from {WAREHOUSE}.{CLOCK_MODEL}").fetchone()
+    return row[0] if row else None
 
 
 def run_incremental(
@@ -76,21 +105,30 @@ def run_incremental(
     window = set(changed) | _run_span_days(con, max(changed))
     reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
     results = create_views(con, catalog)
-    old_days = _run_days(con)
+    old_days, old_first = _run_days(con)
+    old_clock = _clock_day(con)
     run_keyed = [n for n in selected if catalog.models[n].kind == "incremental_by_run"]
     for name in run_keyed:
-        results.append(_merge_runs(con, catalog.models[name]))
+        results.append(_merge_runs(con, catalog.models[name], old_first))
     _drop_window_tables(con, run_keyed)
-    days = sorted((old_days | _run_days(con) | {date.fromisoformat(d) for d in changed})
+    new_days, new_first = _run_days(con)
+    days = sorted((old_days | new_days | {date.fromisoformat(d) for d in changed})
                   & {date.fromisoformat(d) for d in window})
     con.execute("create or replace temp table refresh_days as select unnest(?::date[]) as day", [days])
+    starts = [d for d in (*days[:1], old_first, new_first) if d is not None]
+    if old_clock is not None:
+        starts.append(old_clock)
     con.execute(f"use {WAREHOUSE}")
     for name in selected:
         model = catalog.models[name]
         if model.kind == "incremental_by_day":
             results.append(_merge_days(con, model))
+        elif model.kind == "incremental_from_day":
+            results.append(_merge_from(con, model))
         elif model.kind == "table":
             results.append(_rebuild(con, model))
+        if name == CLOCK_MODEL:
+            bind_clock(con, min(starts, default=None))
     runs = con.execute("select count(*) from refresh_runs").fetchone()[0]
     return results, runs
 
@@ -116,36 +154,44 @@ def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str) -> set[str
     return {r[0].isoformat() for r in rows}
 
 
-def _run_days(con: duckdb.DuckDBPyConnection) -> set[date]:
+def _run_days(con: duckdb.DuckDBPyConnection) -> tuple[set[date], date | None]:
+    """The days the runs to recompute count on in the warehouse, and the first day one was queued."""
     if not table_exists(con, "fct_runs"):
-        return set()
+        return set(), None
     rows = con.execute(
-        f"select distinct day from {WAREHOUSE}.fct_runs where run_id in (select run_id from refresh_runs)"
+        f"select day, min(cast(queued_at as date)) from {WAREHOUSE}.fct_runs "
+        "where run_id in (select run_id from refresh_runs) group by day"
     ).fetchall()
-    return {r[0] for r in rows}
+    return {r[0] for r in rows}, min((r[1] for r in rows if r[1] is not None), default=None)
 
 
 def _rebuild(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
     started = time.perf_counter()
-    con.execute(f"create or replace table {WAREHOUSE}.{model.name} as\n{model.sql}")
+    # run-keyed facts are stored by day, so date filters on them skip older row groups
+    order = "\norder by day" if model.kind == "incremental_by_run" else ""
+    con.execute(f"create or replace table {WAREHOUSE}.{model.name} as\nselect * from (\n{model.sql}\n){order}")
     rows = _count(con, f"{WAREHOUSE}.{model.name}")
     return ModelResult(model.name, model.kind, "rebuilt", rows, rows, time.perf_counter() - started)
 
 
-def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model, first_day: date | None) -> ModelResult:
     """Build the model's rows for the window as a temp table, then replace those runs' rows.
 
     The temp table has the model's own name, so run-keyed models built after it in this
     refresh (fct_runs reading fct_steps) read the fresh window rows, not the warehouse.
+    No row of a run is dated before the day it was queued (``first_day``, a day of slack
+    for clocks), so the delete only looks at the row groups from then on.
     """
     if not table_exists(con, model.name):
         return _rebuild(con, model)
     started = time.perf_counter()
     con.execute(f"create or replace temp table {model.name} as\n{model.sql}")
-    con.execute(f"delete from {WAREHOUSE}.{model.name} where run_id in (select run_id from refresh_runs)")
+    since = (first_day or EPOCH) - timedelta(days=1)
+    con.execute(f"delete from {WAREHOUSE}.{model.name} where day >= ?::date "
+                "and run_id in (select run_id from refresh_runs)", [since])
     written = con.execute(
         f"insert into {WAREHOUSE}.{model.name} by name select * from temp.{model.name} "
-        "where run_id in (select run_id from refresh_runs)"
+        "where run_id in (select run_id from refresh_runs) order by day"
     ).fetchone()[0]
     return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
                        time.perf_counter() - started)
@@ -166,6 +212,23 @@ def _merge_days(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
         f"insert into {WAREHOUSE}.{model.name} by name select * from (\n{model.sql}\n) as model_rows "
         "where day in (select day from refresh_days)"
     ).fetchone()[0]
+    return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
+                       time.perf_counter() - started)
+
+
+def _merge_from(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
+    """Replace every row from refresh_from on (the model computes only those), then drop the
+    rows its window no longer covers."""
+    if not table_exists(con, model.name):
+        return _rebuild(con, model)
+    started = time.perf_counter()
+    since = f"{model.since} >= getvariable('refresh_from')"
+    con.execute(f"delete from {WAREHOUSE}.{model.name} where {since}")
+    written = con.execute(
+        f"insert into {WAREHOUSE}.{model.name} by name select * from (\n{model.sql}\n) as model_rows where {since}"
+    ).fetchone()[0]
+    if model.retain:
+        con.execute(f"delete from {WAREHOUSE}.{model.name} where not ({model.retain})")
     return ModelResult(model.name, model.kind, "merged", _count(con, f"{WAREHOUSE}.{model.name}"), written,
                        time.perf_counter() - started)
 

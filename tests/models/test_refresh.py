@@ -58,7 +58,8 @@ def test_a_late_event_completes_a_run_queued_the_day_before(history, joblens_hom
     refresh(joblens_home)
     assert wh.one("select status, day from fct_runs")["status"] == "running"
     history.writer.add("runs", {"id": "late:completed", "run_id": "late", "ts": history.at("2024-11-02 00:20"),
-                                "status": "completed", "job_name": "etl"})
+                                "status": "completed", "job_name": "etl", "job_type": "workflow",
+                                "trigger": "schedule"})
     history.flush()
     report = refresh(joblens_home)
     assert report.lake_days == ["2024-11-02"]
