@@ -21,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,10 +54,11 @@ class CaptureReport:
     rows: dict[str, int] = field(default_factory=lambda: {"runs": 0, "steps": 0, "logs": 0, "errors": 0})
     open_runs: int = 0
     spool_rows: int = 0
+    complete: bool = True  # False when a time budget cut the pass short
 
     def as_row(self) -> dict:
         return {"runs_read": self.runs, "events": self.events, **{f"{t}_rows": n for t, n in self.rows.items()},
-                "open_runs": self.open_runs, "spool_rows": self.spool_rows}
+                "open_runs": self.open_runs, "spool_rows": self.spool_rows, "complete": self.complete}
 
 
 @dataclass
@@ -90,11 +92,13 @@ def state_path(home) -> Path:
 
 
 def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = True,
-            commit_rows: int = COMMIT_ROWS) -> CaptureReport:
+            commit_rows: int = COMMIT_ROWS, time_budget_s: float | None = None) -> CaptureReport:
     """One capture pass of ``instance``'s event log into ``home``'s lake; see the module docstring.
 
     Rows and cursor are committed whenever ``commit_rows`` rows are pending, so a long
     backlog is not re-read from the start after a crash, and at the end of the pass.
+    With ``time_budget_s`` the pass stops at the first page boundary past it (a sensor
+    tick must end in time); the next pass goes on from there.
     """
     home.ensure()
     report = CaptureReport()
@@ -103,7 +107,8 @@ def capture(instance, home, min_log_level: int = logging.INFO, recover: bool = T
 
         report.spool_rows = recover_spools(home).rows
     with _exclusive(home):
-        return _capture_pass(instance, home, report, min_log_level, commit_rows)
+        deadline = time.monotonic() + time_budget_s if time_budget_s is not None else None
+        return _capture_pass(instance, home, report, min_log_level, commit_rows, deadline)
 
 
 @contextmanager
@@ -119,7 +124,8 @@ def _exclusive(home):
         yield
 
 
-def _capture_pass(instance, home, report: CaptureReport, min_log_level: int, commit_rows: int) -> CaptureReport:
+def _capture_pass(instance, home, report: CaptureReport, min_log_level: int, commit_rows: int,
+                  deadline: float | None) -> CaptureReport:
     path = state_path(home)
     state = CaptureState.load(path)
     for run_id in _discover(instance, state):
@@ -127,9 +133,12 @@ def _capture_pass(instance, home, report: CaptureReport, min_log_level: int, com
         state.runs.setdefault(run_id, RunCursor())
     writer = LakeWriter(home.lake, buffer_rows=max(commit_rows, 1))
     for run_id in sorted(state.runs):
-        _capture_run(instance, run_id, state, writer, report, min_log_level)
+        _capture_run(instance, run_id, state, writer, report, min_log_level, deadline)
         if writer.pending() >= commit_rows:
             _commit(writer, state, path)
+        if _past(deadline):
+            report.complete = False
+            break
     _commit(writer, state, path)
     report.open_runs = len(state.runs)
     return report
@@ -163,7 +172,7 @@ def _discover(instance, state: CaptureState) -> set[str]:
 
 
 def _capture_run(instance, run_id: str, state: CaptureState, writer: LakeWriter, report: CaptureReport,
-                 min_log_level: int) -> None:
+                 min_log_level: int, deadline: float | None = None) -> None:
     record = instance.get_run_record_by_id(run_id)
     if record is None:  # deleted from the instance: nothing left to read
         state.runs.pop(run_id, None)
@@ -181,8 +190,14 @@ def _capture_run(instance, run_id: str, state: CaptureState, writer: LakeWriter,
         report.events += len(page.records)
         if not page.has_more:
             break
+        if _past(deadline):
+            return  # the cursor stops at this page boundary; the run stays open
     if run.status.value in FINAL_STATUSES:
         state.runs.pop(run_id, None)
+
+
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _storage_cursor(after: int | None) -> str | None:

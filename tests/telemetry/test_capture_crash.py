@@ -109,3 +109,17 @@ def test_cursor_is_saved_only_after_rows_are_durable(instance_dir, joblens_home)
         assert capture(instance, joblens_home).events == 0
     finally:
         instance.dispose()
+
+
+def test_a_time_budget_splits_a_backlog_over_passes(instance_dir, reference, joblens_home):
+    instance = dg.DagsterInstance.from_config(str(instance_dir))
+    try:
+        first = capture(instance, joblens_home, time_budget_s=0)  # stops after the first page
+        assert not first.complete and first.runs == 1 and first.open_runs == 2  # one run per pass
+        passes = 1
+        while capture(instance, joblens_home, time_budget_s=0).events:
+            passes += 1
+        assert passes == 3
+        assert lake_ids(joblens_home) == reference
+    finally:
+        instance.dispose()
