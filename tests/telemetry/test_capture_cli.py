@@ -69,4 +69,4 @@ def test_definitions_bind_the_telemetry_resource_and_the_sensor():
 
     defs = definitions()
     assert isinstance(defs.resources["telemetry"], TelemetryResource)
-    assert defs.get_sensor_def("telemetry_capture_sensor") is not None
+    assert [s.name for s in defs.sensors] == ["telemetry_capture_sensor"]
