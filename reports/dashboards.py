@@ -29,7 +29,7 @@ import yaml
 
 from reports import charts
 from reports.errors import ReportError
-from reports.model import Chart, Column, Coverage, Metric, Note, Report, Section, Table
+from reports.model import Column, Coverage, Metric, Note, Report, Section, Table
 from reports.warehouse import execute
 
 CHART_KINDS = ("line", "bar", "area", "table", "number")

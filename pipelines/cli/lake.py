@@ -10,7 +10,7 @@ import typer
 
 from pipelines.cli.app import app
 from pipelines.cli.output import FORMAT_OPTION, Format, emit
-from pipelines.home import dagster_home, resolve_home
+from pipelines.home import resolve_home
 
 
 @app.command()

@@ -6,7 +6,6 @@ import os
 from datetime import timedelta
 
 import duckdb
-import pytest
 
 from alerting.engine import check, compute
 from alerting.rules import SHIPPED_RULES, load_rules, parse_rule

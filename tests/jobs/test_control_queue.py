@@ -6,30 +6,17 @@ gRPC code server (``queue_location.py``), as in production.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from pipelines.jobs.control import pause_queue, reprioritize, resume_queue
+from tests.jobs import queue_testkit as qk
 
 pytestmark = pytest.mark.slow
 
 
-def load_queue_testkit():
-    name = "joblens_tests_jobs_queue_testkit"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("queue_testkit.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-qk = load_queue_testkit()
 NAP = {"ops": {"nap": {"config": {"seconds": 0.0}}}}
 
 

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from pipelines.errors import JoblensError
 from pipelines.jobs.retry import BUILTIN_PROFILES, PROFILES_ENV, RetryProfile, resolve_profile
+from tests.jobs import workflow_testkit as kit
 
 
-def _testkit():
-    name = "joblens_tests_jobs_workflow_testkit"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("workflow_testkit.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-kit = _testkit()
 FAST = {"max_retries": 3, "base_delay_s": 0.2, "backoff": 2, "jitter": 0.1, "max_delay_s": 5}
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 import threading
 from pathlib import Path
 
@@ -16,18 +14,9 @@ from pipelines.jobs.workflows.launch import CodeTarget, WorkflowLauncher
 from pipelines.jobs.workflows.loader import load_workflows
 from pipelines.jobs.workflows.webhook import WebhookApp, make_server
 from pipelines.telemetry.resource import TelemetryResource
+from tests.jobs import workflow_testkit as kit
 
 
-def _testkit():
-    name = "joblens_tests_jobs_workflow_testkit"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("workflow_testkit.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-kit = _testkit()
 INPUTS = {"type": "object", "required": ["ticket_id", "body"], "additionalProperties": False,
           "properties": {"ticket_id": {"type": "string"}, "body": {"type": "string", "minLength": 3}}}
 

@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
-from pathlib import Path
+from tests.jobs import workflow_testkit as kit
 
 
-def _testkit():
-    name = "joblens_tests_jobs_workflow_testkit"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("workflow_testkit.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-kit = _testkit()
 
 
 def openai_protocol(failures: dict | None = None):

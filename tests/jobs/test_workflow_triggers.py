@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 import time
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -15,18 +12,9 @@ from typer.testing import CliRunner
 
 from pipelines.jobs.workflows.definitions import definitions
 from pipelines.jobs.workflows.triggers import SETTLE_S, inbox_dir
+from tests.jobs import workflow_testkit as kit
 
 
-def _testkit():
-    name = "joblens_tests_jobs_workflow_testkit"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("workflow_testkit.py"))
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-kit = _testkit()
 INPUTS = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
 STEPS = [{"name": "shout", "kind": "transform", "expression": "input.text | upper"}]
 

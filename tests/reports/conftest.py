@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 
 
-def _load_data_module():
-    name = "joblens_tests_reports_warehouse_data"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("warehouse_data.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="session")
 def data():
     """The test-data module: NOW, JOBS, SCRIPT_JOB, EMPTY_DAY, build_warehouse …"""
-    return _load_data_module()
+    from tests.reports import warehouse_data
+
+    return warehouse_data
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,5 @@
 """The system jobs: lake compaction, retention, backup and health check."""
 
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
