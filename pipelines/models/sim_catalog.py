@@ -75,7 +75,7 @@ def _fast(key: str, kind: str, median_s: float, **kw) -> Step:
 
 
 JOBS: tuple[Job, ...] = (
-    Job("workflow__support_ticket_triage", "workflow", "support", 10, 0.32, "business",
+    Job("workflow__support_ticket_triage", "workflow", "support", 5, 0.32, "business",
         (("webhook", 0.7, "/webhook/support_ticket_triage"), ("sensor", 0.15, "inbox/support_ticket_triage/ticket-{n}.json"),
          ("schedule", 0.1, "support_ticket_triage_schedule"), ("manual", 0.05, "joblens run")),
         (_http("fetch_ticket", 0.6), _fast("redact_pii", "transform", 0.05),
@@ -83,14 +83,14 @@ JOBS: tuple[Job, ...] = (
          _llm("draft_reply", 5.5, _MINI, tin=1400, tout=320),
          _fast("validate_reply", "validate", 0.02, fail_p=0.006), _http("route_ticket", 0.4)),
         input_name="ticket", output_name="routed_ticket"),
-    Job("workflow__document_summarization", "workflow", "content", 5, 0.18, "business",
+    Job("workflow__document_summarization", "workflow", "knowledge", 0, 0.18, "business",
         (("sensor", 0.5, "inbox/document_summarization/doc-{n}.pdf"), ("webhook", 0.3, "/webhook/document_summarization"),
          ("manual", 0.1, "joblens run"), ("schedule", 0.1, "document_summarization_schedule")),
         (_http("load_document", 1.2), _fast("chunk_document", "transform", 0.3, snapshot="chunks"),
          _llm("summarize", 14.0, _SONNET, calls=3.0, tin=3200, tout=450),
          _fast("validate_summary", "validate", 0.05, fail_p=0.005), _fast("store_summary", "io", 0.4)),
         input_name="document", output_name="summary"),
-    Job("workflow__lead_enrichment", "workflow", "growth", 0, 0.16, "business",
+    Job("workflow__lead_enrichment", "workflow", "growth", 3, 0.16, "business",
         (("schedule", 0.4, "lead_enrichment_schedule"), ("webhook", 0.4, "/webhook/lead_enrichment"),
          ("manual", 0.2, "joblens run")),
         (_http("fetch_lead", 0.5), _http("enrich_company", 2.5, snapshot="company_profile"),
