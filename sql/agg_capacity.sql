@@ -9,11 +9,11 @@
 -- since: hour
 -- retain: hour >= date_trunc('hour', getvariable('as_of')) - interval 27 day - interval 23 hour
 -- audit not_negative: runs_queued, runs_started, avg_concurrent_runs, peak_concurrent_runs, avg_queued_runs, peak_queued_runs, p95_queue_wait_s, forecast_runs
-with runs as (
+with runs as not materialized (
     select * from fct_runs
 ),
 
-daily as (
+daily as not materialized (
     select * from agg_job_daily
 ),
 
@@ -200,7 +200,7 @@ forecast as (
     cross join lateral generate_series(clock.as_of_day + 1, clock.as_of_day + 30, interval 1 day) as days(day)
 ),
 
-final as (
+final as not materialized (
     select * from observed
     union all by name
     select * from forecast

@@ -3,7 +3,7 @@
 -- grain: day, job_name, provider, model
 -- kind: incremental_by_day
 -- audit not_negative: calls, input_tokens, cached_input_tokens, output_tokens, cost_usd
-with calls as (
+with calls as not materialized (
     select * from int_model_call_costs
 ),
 

@@ -4,7 +4,7 @@
 -- kind: incremental_by_day
 -- audit unit_interval: success_rate
 -- audit not_negative: runs, p50_duration_s, p95_duration_s, max_duration_s, p95_queue_wait_s, retries, cost_usd
-with runs as (
+with runs as not materialized (
     select * from fct_runs
 ),
 

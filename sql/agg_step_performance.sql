@@ -6,15 +6,15 @@
 -- kind: table
 -- audit unit_interval: share_of_run_time, failure_rate
 -- audit not_negative: attempts, p50_duration_s, p95_duration_s, max_duration_s, total_duration_s, avg_cpu_s, max_peak_rss_mb, cost_usd
-with steps as (
+with steps as not materialized (
     select * from fct_steps
 ),
 
-runs as (
+runs as not materialized (
     select * from fct_runs
 ),
 
-clock as (
+clock as not materialized (
     select * from int_as_of
 ),
 

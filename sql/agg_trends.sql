@@ -8,7 +8,7 @@
 -- grain: job_name, day, metric
 -- kind: incremental_from_day
 -- since: day
-with daily as (
+with daily as not materialized (
     select * from agg_job_daily
     where day >= getvariable('refresh_from') - 35
 ),
@@ -17,7 +17,7 @@ all_days as (
     select job_name, job_type, day from agg_job_daily
 ),
 
-clock as (
+clock as not materialized (
     select * from int_as_of
 ),
 

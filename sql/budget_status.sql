@@ -4,19 +4,19 @@
 -- grain: budget_name
 -- kind: table
 -- audit not_negative: budget_usd, spend_mtd_usd, forecast_month_end_usd, share_used, forecast_share
-with budgets as (
+with budgets as not materialized (
     select * from ref_budgets
 ),
 
-costs as (
+costs as not materialized (
     select * from agg_cost_daily
 ),
 
-runs as (
+runs as not materialized (
     select * from fct_runs
 ),
 
-clock as (
+clock as not materialized (
     select * from int_as_of
 ),
 

@@ -5,15 +5,15 @@
 -- kind: table
 -- audit unit_interval: root_share
 -- audit not_negative: occurrences, runs_affected, jobs_affected, occurrences_last_7d, occurrences_prev_7d
-with errors as (
+with errors as not materialized (
     select * from fct_errors
 ),
 
-error_codes as (
+error_codes as not materialized (
     select * from ref_error_codes
 ),
 
-clock as (
+clock as not materialized (
     select * from int_as_of
 ),
 

@@ -4,11 +4,11 @@
 -- grain: error_id
 -- kind: incremental_by_run
 -- audit not_negative: attempt_duration_s, attempt_cost_usd
-with errors as (
+with errors as not materialized (
     select * from stg_errors
 ),
 
-attempts as (
+attempts as not materialized (
     select * from fct_steps
 ),
 

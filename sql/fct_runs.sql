@@ -3,19 +3,19 @@
 -- grain: run_id
 -- kind: incremental_by_run
 -- audit not_negative: queue_wait_s, prep_s, duration_s, step_count, failed_steps, step_retries, input_tokens, output_tokens, cost_usd
-with transitions as (
+with transitions as not materialized (
     select * from stg_runs
 ),
 
-attempts as (
+attempts as not materialized (
     select * from fct_steps
 ),
 
-calls as (
+calls as not materialized (
     select * from int_model_call_costs
 ),
 
-errors as (
+errors as not materialized (
     select * from fct_errors
 ),
 

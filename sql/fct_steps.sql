@@ -4,11 +4,11 @@
 -- grain: run_id, step_key, attempt
 -- kind: incremental_by_run
 -- audit not_negative: duration_s, wait_before_s, cpu_s, peak_rss_mb, input_tokens, output_tokens, cost_usd
-with attempts as (
+with attempts as not materialized (
     select * from int_step_attempts
 ),
 
-calls as (
+calls as not materialized (
     select * from int_model_call_costs
     where step_key is not null
 ),

@@ -3,11 +3,11 @@
 -- refresh gives the same answer however late it runs, and simulated history works too.
 -- grain: as_of
 -- kind: table
-with runs as (
+with runs as not materialized (
     select * from fct_runs
 ),
 
-steps as (
+steps as not materialized (
     select * from fct_steps
 ),
 

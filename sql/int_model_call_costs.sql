@@ -3,11 +3,11 @@
 -- matching model pattern wins. Uncached input, cached input and output are priced apart.
 -- grain: call_id
 -- kind: view
-with calls as (
+with calls as not materialized (
     select * from stg_model_calls
 ),
 
-prices as (
+prices as not materialized (
     select * from ref_model_prices
 ),
 

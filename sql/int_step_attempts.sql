@@ -2,7 +2,7 @@
 -- A writer may also record an attempt as one closed row carrying started_at and ended_at.
 -- grain: run_id, step_key, attempt
 -- kind: view
-with step_events as (
+with step_events as not materialized (
     select * from stg_steps
 ),
 

@@ -6,11 +6,11 @@
 -- kind: table
 -- audit unit_interval: retry_success_rate, run_retry_success_rate
 -- audit not_negative: failed_attempts, retries, retries_succeeded, failed_attempt_time_s, retry_wait_s, failed_attempt_cost_usd, failed_run_time_s, failed_run_cost_usd
-with errors as (
+with errors as not materialized (
     select * from fct_errors
 ),
 
-runs as (
+runs as not materialized (
     select * from fct_runs
 ),
 

@@ -6,15 +6,15 @@
 -- kind: table
 -- audit unit_interval: share_done
 -- audit not_negative: elapsed_s, remaining_p50_s, remaining_p90_s, queue_position
-with runs as (
+with runs as not materialized (
     select * from fct_runs
 ),
 
-steps as (
+steps as not materialized (
     select * from fct_steps
 ),
 
-clock as (
+clock as not materialized (
     select * from int_as_of
 ),
 

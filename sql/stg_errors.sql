@@ -1,7 +1,7 @@
 -- stg_errors: failures recorded in the lake, each with its code and normalized signature.
 -- grain: error_id
 -- kind: view
-with source as (
+with source as not materialized (
     select * from errors
 ),
 

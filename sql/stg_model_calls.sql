@@ -1,7 +1,7 @@
 -- stg_model_calls: AI model calls from the lake with token counts defaulted to zero.
 -- grain: call_id
 -- kind: view
-with source as (
+with source as not materialized (
     select * from model_calls
 ),
 

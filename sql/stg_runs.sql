@@ -1,7 +1,7 @@
 -- stg_runs: run status transitions from the lake, typed and named for the models.
 -- grain: transition_id
 -- kind: view
-with source as (
+with source as not materialized (
     select * from runs
 ),
 

@@ -1,7 +1,7 @@
 -- stg_steps: step attempt events from the lake (open, close and in-op usage rows).
 -- grain: step_event_id
 -- kind: view
-with source as (
+with source as not materialized (
     select * from steps
 ),
 

@@ -102,16 +102,17 @@ def run_incremental(
         " select run_id from runs union all select run_id from steps"
         " union all select run_id from errors union all select run_id from model_calls)"
     )
-    window = set(changed) | _run_span_days(con, max(changed))
+    horizon = date.fromisoformat(min(changed)) - timedelta(days=MAX_RUN_SPAN_DAYS + 1)
+    window = set(changed) | _run_span_days(con, max(changed), horizon)
     reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
     results = create_views(con, catalog)
-    old_days, old_first = _run_days(con)
+    old_days, old_first = _run_days(con, horizon)
     old_clock = _clock_day(con)
     run_keyed = [n for n in selected if catalog.models[n].kind == "incremental_by_run"]
     for name in run_keyed:
-        results.append(_merge_runs(con, catalog.models[name], old_first))
+        results.append(_merge_runs(con, catalog.models[name], horizon))
     _drop_window_tables(con, run_keyed)
-    new_days, new_first = _run_days(con)
+    new_days, new_first = _run_days(con, horizon)
     days = sorted((old_days | new_days | {date.fromisoformat(d) for d in changed})
                   & {date.fromisoformat(d) for d in window})
     con.execute("create or replace temp table refresh_days as select unnest(?::date[]) as day", [days])
@@ -133,8 +134,12 @@ def run_incremental(
     return results, runs
 
 
-def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str) -> set[str]:
-    """Lake days spanned by the runs to recompute, as the warehouse knows them so far."""
+def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str, horizon: date) -> set[str]:
+    """Lake days spanned by the runs to recompute, as the warehouse knows them so far.
+
+    A run spans at most MAX_RUN_SPAN_DAYS, so its warehouse rows are looked up from
+    ``horizon`` (that many days before the earliest changed day) on, never in all history.
+    """
     if not table_exists(con, "fct_runs"):
         return set()
     rows = con.execute(
@@ -143,24 +148,25 @@ def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str) -> set[str
             select cast(queued_at as date) as first_day,
                 cast(coalesce(ended_at, ?::date) as date) as last_day
             from {WAREHOUSE}.fct_runs
-            where run_id in (select run_id from refresh_runs)
+            where day >= ?::date and run_id in (select run_id from refresh_runs)
         )
         select distinct cast(days.day as date)
         from spans, generate_series(first_day, least(last_day, first_day + {MAX_RUN_SPAN_DAYS}), interval 1 day)
             as days(day)
         """,
-        [last_changed],
+        [last_changed, horizon],
     ).fetchall()
     return {r[0].isoformat() for r in rows}
 
 
-def _run_days(con: duckdb.DuckDBPyConnection) -> tuple[set[date], date | None]:
+def _run_days(con: duckdb.DuckDBPyConnection, horizon: date) -> tuple[set[date], date | None]:
     """The days the runs to recompute count on in the warehouse, and the first day one was queued."""
     if not table_exists(con, "fct_runs"):
         return set(), None
     rows = con.execute(
         f"select day, min(cast(queued_at as date)) from {WAREHOUSE}.fct_runs "
-        "where run_id in (select run_id from refresh_runs) group by day"
+        "where day >= ?::date and run_id in (select run_id from refresh_runs) group by day",
+        [horizon],
     ).fetchall()
     return {r[0] for r in rows}, min((r[1] for r in rows if r[1] is not None), default=None)
 
@@ -174,21 +180,20 @@ def _rebuild(con: duckdb.DuckDBPyConnection, model: Model) -> ModelResult:
     return ModelResult(model.name, model.kind, "rebuilt", rows, rows, time.perf_counter() - started)
 
 
-def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model, first_day: date | None) -> ModelResult:
+def _merge_runs(con: duckdb.DuckDBPyConnection, model: Model, horizon: date) -> ModelResult:
     """Build the model's rows for the window as a temp table, then replace those runs' rows.
 
     The temp table has the model's own name, so run-keyed models built after it in this
     refresh (fct_runs reading fct_steps) read the fresh window rows, not the warehouse.
-    No row of a run is dated before the day it was queued (``first_day``, a day of slack
-    for clocks), so the delete only looks at the row groups from then on.
+    A run spans at most MAX_RUN_SPAN_DAYS before the earliest changed day (``horizon``), so
+    the delete only looks at the row groups from then on, not at all history.
     """
     if not table_exists(con, model.name):
         return _rebuild(con, model)
     started = time.perf_counter()
     con.execute(f"create or replace temp table {model.name} as\n{model.sql}")
-    since = (first_day or EPOCH) - timedelta(days=1)
     con.execute(f"delete from {WAREHOUSE}.{model.name} where day >= ?::date "
-                "and run_id in (select run_id from refresh_runs)", [since])
+                "and run_id in (select run_id from refresh_runs)", [horizon])
     written = con.execute(
         f"insert into {WAREHOUSE}.{model.name} by name select * from temp.{model.name} "
         "where run_id in (select run_id from refresh_runs) order by day"
