@@ -11,10 +11,14 @@ steps as not materialized (
     select * from fct_steps
 ),
 
+-- A run spans at most 31 days, so the latest event belongs to a run (or attempt) dated
+-- within 32 days of the latest day: only those row groups are read.
 latest as (
     select greatest(
-        (select max(coalesce(ended_at, started_at, preparing_at, queued_at)) from runs),
-        (select max(coalesce(ended_at, started_at)) from steps)
+        (select max(coalesce(ended_at, started_at, preparing_at, queued_at)) from runs
+            where day >= (select max(day) from runs) - 32),
+        (select max(coalesce(ended_at, started_at)) from steps
+            where day >= (select max(day) from steps) - 32)
     ) as latest_event_at
 ),
 

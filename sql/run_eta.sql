@@ -49,7 +49,9 @@ finished_steps as (
     select distinct steps.run_id, steps.step_key
     from steps
     semi join open_runs on open_runs.run_id = steps.run_id
-    where steps.status in ('completed', 'skipped')
+    -- no attempt starts before its run was queued: only recent row groups are read
+    where steps.day >= (select min(cast(queued_at as date)) - 1 from open_runs)
+        and steps.status in ('completed', 'skipped')
 ),
 
 progress as (

@@ -45,11 +45,14 @@ def _ident(name: str) -> str:
     return f'"{name}"'
 
 
-def model_audits(model: Model) -> list[Audit]:
-    """The audits of one persisted model, as SQL returning its bad rows."""
+def model_audits(model: Model, scope: str | None = None) -> list[Audit]:
+    """The audits of one persisted model, as SQL returning its bad rows; ``scope`` (a
+    condition from the refresh, never user input) limits them to the rows just written."""
     if not model.persisted:
         return []
     table = _ident(model.name)
+    if scope:
+        table = f"(select * from {table} where {scope}) as {table}"
     audits = []
     if model.grain:
         keys = ", ".join(_ident(c) for c in model.grain)
@@ -71,8 +74,9 @@ def model_audits(model: Model) -> list[Audit]:
     return audits
 
 
-def all_audits(catalog: Catalog) -> list[Audit]:
-    return [a for name in catalog.order for a in model_audits(catalog.models[name])]
+def all_audits(catalog: Catalog, scopes: dict[str, str] | None = None) -> list[Audit]:
+    scopes = scopes or {}
+    return [a for name in catalog.order for a in model_audits(catalog.models[name], scopes.get(name))]
 
 
 def run_audit(con: duckdb.DuckDBPyConnection, audit: Audit) -> AuditResult:

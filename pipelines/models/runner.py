@@ -103,6 +103,7 @@ def run_incremental(
         " union all select run_id from errors union all select run_id from model_calls)"
     )
     horizon = date.fromisoformat(min(changed)) - timedelta(days=MAX_RUN_SPAN_DAYS + 1)
+    con.execute("set variable refresh_horizon = ?::date", [horizon])
     window = set(changed) | _run_span_days(con, max(changed), horizon)
     reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
     results = create_views(con, catalog)

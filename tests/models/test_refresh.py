@@ -106,3 +106,16 @@ def test_an_audit_that_finds_bad_rows_fails_its_check(history, joblens_home):
     report = refresh(joblens_home)
     failed = {(a.model, a.name) for a in report.failed_audits}
     assert ("fct_steps", "not_negative") in failed
+
+
+def test_an_incremental_refresh_audits_the_rows_it_wrote(history, joblens_home):
+    day_of_runs(history, "2024-11-01", "a", count=1)
+    assert not refresh(joblens_home).failed_audits
+    day_of_runs(history, "2024-11-02", "b", count=1)
+    history.step("b0", "etl", "broken", history.at("2024-11-02 10:30"), -5)
+    history.flush()
+    report = refresh(joblens_home)
+    assert report.mode == "incremental"
+    bad = {(a.model, a.name): a.bad_rows for a in report.failed_audits}
+    assert bad == {("fct_steps", "not_negative"): 1}
+    assert {a.model for a in report.audits} >= {"fct_steps", "agg_trends", "agg_capacity", "failure_patterns"}
