@@ -18,17 +18,6 @@ clock as not materialized (
     select * from int_as_of
 ),
 
-recent_steps as (
-    select
-        steps.*,
-        steps.started_at > clock.as_of - interval 7 day as is_current
-    from steps
-    cross join clock
-    where steps.day >= getvariable('as_of_day') - 15
-        and steps.started_at > clock.as_of - interval 14 day
-        and steps.started_at <= clock.as_of
-),
-
 current_window as (
     select
         job_name,
@@ -45,8 +34,11 @@ current_window as (
         max(peak_rss_mb) as max_peak_rss_mb,
         quantile_cont(peak_rss_mb, 0.95) as p95_peak_rss_mb,
         cast(sum(cast(cost_usd as decimal(18, 12))) as double) as cost_usd
-    from recent_steps
-    where is_current
+    from steps
+    -- constant bounds (the clock bound as variables): only a week of row groups is read
+    where steps.day >= getvariable('as_of_day') - 8
+        and steps.started_at > getvariable('as_of') - interval 7 day
+        and steps.started_at <= getvariable('as_of')
     group by job_name, step_key
 ),
 
@@ -55,18 +47,19 @@ previous_window as (
         job_name,
         step_key,
         quantile_cont(duration_s, 0.95) as p95_duration_s
-    from recent_steps
-    where not is_current
+    from steps
+    where steps.day between getvariable('as_of_day') - 15 and getvariable('as_of_day') - 6
+        and steps.started_at > getvariable('as_of') - interval 14 day
+        and steps.started_at <= getvariable('as_of') - interval 7 day
     group by job_name, step_key
 ),
 
 run_time as (
     select runs.job_name, cast(sum(cast(runs.duration_s as decimal(18, 6))) as double) as total_run_time_s
     from runs
-    cross join clock
     where runs.day >= getvariable('as_of_day') - 8
-        and runs.started_at > clock.as_of - interval 7 day
-        and runs.started_at <= clock.as_of
+        and runs.started_at > getvariable('as_of') - interval 7 day
+        and runs.started_at <= getvariable('as_of')
     group by runs.job_name
 ),
 
@@ -95,8 +88,10 @@ final as (
         ) as slowness_rank,
         rank() over (
             partition by current_window.job_name order by current_window.max_peak_rss_mb desc nulls last
-        ) as memory_rank
+        ) as memory_rank,
+        clock.as_of
     from current_window
+    cross join clock
     left join previous_window
         on previous_window.job_name = current_window.job_name
         and previous_window.step_key = current_window.step_key

@@ -12,13 +12,21 @@ attempts as not materialized (
     select * from fct_steps
 ),
 
+-- only the attempts of steps that recorded a failure matter: a few, not all history
+error_attempts as materialized (
+    select attempts.run_id, attempts.step_key, attempts.attempt, attempts.status, attempts.duration_s,
+        attempts.cost_usd, attempts.wait_before_s
+    from attempts
+    semi join errors on errors.run_id = attempts.run_id and errors.step_key = attempts.step_key
+),
+
 step_outcomes as (
     select
         run_id,
         step_key,
         max(attempt) as last_attempt,
         arg_max(status, attempt) as final_status
-    from attempts
+    from error_attempts
     group by run_id, step_key
 ),
 
@@ -32,11 +40,11 @@ placed as (
         coalesce(step_outcomes.last_attempt > errors.attempt, false) as retried,
         coalesce(step_outcomes.final_status = 'completed', false) as recovered
     from errors
-    left join attempts as failed_attempt
+    left join error_attempts as failed_attempt
         on failed_attempt.run_id = errors.run_id
         and failed_attempt.step_key = errors.step_key
         and failed_attempt.attempt = errors.attempt
-    left join attempts as next_attempt
+    left join error_attempts as next_attempt
         on next_attempt.run_id = errors.run_id
         and next_attempt.step_key = errors.step_key
         and next_attempt.attempt = errors.attempt + 1

@@ -4,7 +4,8 @@
 -- grain: run_id, step_key, attempt
 -- kind: incremental_by_run
 -- audit not_negative: duration_s, wait_before_s, cpu_s, peak_rss_mb, input_tokens, output_tokens, cost_usd
-with attempts as not materialized (
+-- materialized: folding the step events is the expensive part, done once
+with attempts as materialized (
     select * from int_step_attempts
 ),
 
@@ -19,19 +20,22 @@ attempt_starts as (
     where started_at is not null
 ),
 
+-- the latest attempt started by the time of the call (attempt 1 when none had started);
+-- a hash join on the step and a pick per call is cheaper here than an ASOF join
 call_attempts as (
     select
-        calls.run_id,
-        calls.step_key,
-        coalesce(attempt_starts.attempt, 1) as attempt,
-        calls.input_tokens,
-        calls.output_tokens,
-        calls.cost_usd
+        any_value(calls.run_id) as run_id,
+        any_value(calls.step_key) as step_key,
+        coalesce(arg_max(attempt_starts.attempt, attempt_starts.started_at), 1) as attempt,
+        any_value(calls.input_tokens) as input_tokens,
+        any_value(calls.output_tokens) as output_tokens,
+        any_value(calls.cost_usd) as cost_usd
     from calls
-    asof left join attempt_starts
+    left join attempt_starts
         on calls.run_id = attempt_starts.run_id
         and calls.step_key = attempt_starts.step_key
         and calls.ts >= attempt_starts.started_at
+    group by calls.call_id
 ),
 
 attempt_usage as (

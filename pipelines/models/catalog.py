@@ -31,6 +31,8 @@ from sql import model_files
 KINDS = ("view", "table", "incremental_by_run", "incremental_by_day", "incremental_from_day")
 AUDIT_RULES = ("not_negative", "unit_interval")
 SEED_TABLES = ("ref_model_prices", "ref_error_codes", "ref_budgets")
+# The model the refresh binds as_of, as_of_day and refresh_from from (DuckDB variables).
+CLOCK_MODEL = "int_as_of"
 LAKE_SOURCES = tuple(lake_schema.TABLES)
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _DIRECTIVE = re.compile(r"^--\s*(grain|kind|since|retain|audit\s+\w+)\s*:\s*(.+?)\s*$")
@@ -62,9 +64,9 @@ class Model:
                 "incremental_from_day": self.since}.get(self.kind)
 
 
-def referenced_tables(sql: str) -> frozenset[str]:
+def referenced_tables(sql: str, con: duckdb.DuckDBPyConnection | None = None) -> frozenset[str]:
     """Tables a SELECT reads, from DuckDB's parse tree; CTE names are not tables."""
-    raw = duckdb.connect().execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
+    raw = (con or duckdb.connect()).execute("select json_serialize_sql(?)", [sql]).fetchone()[0]
     tree = json.loads(raw)
     if tree.get("error"):
         raise JoblensError(f"cannot parse SQL: {tree.get('error_message')}")
@@ -87,7 +89,7 @@ def _walk(node, tables: set[str], ctes: set[str]) -> None:
             _walk(value, tables, ctes)
 
 
-def parse_model(path: Path) -> Model:
+def parse_model(path: Path, con: duckdb.DuckDBPyConnection | None = None) -> Model:
     """Read one model file; a malformed header is a JoblensError naming the file and field."""
     name = path.stem
     if not _NAME.match(name):
@@ -106,7 +108,7 @@ def parse_model(path: Path) -> Model:
     if unknown:
         raise JoblensError(f"{path}: unknown audit {sorted(unknown)[0]!r}")
     try:
-        deps = referenced_tables(sql)
+        deps = referenced_tables(sql, con)
     except JoblensError as exc:
         raise JoblensError(f"{path}: {exc}") from None
     grain = _columns(directives.get("grain", ""))
@@ -164,12 +166,18 @@ class Catalog:
 def load_catalog(directory: Path | None = None) -> Catalog:
     """Parse every model file and order them; unknown tables and cycles fail loudly."""
     files = model_files(directory) if directory else model_files()
-    models = {m.name: m for m in (parse_model(p) for p in files)}
+    parser = duckdb.connect()  # one in-memory connection parses every file
+    try:
+        models = {m.name: m for m in (parse_model(p, parser) for p in files)}
+    finally:
+        parser.close()
     known = set(models) | set(LAKE_SOURCES) | set(SEED_TABLES)
     for model in models.values():
         unknown = sorted(model.deps - known)
         if unknown:
             raise JoblensError(f"{model.path}: reads {unknown[0]!r}, which is neither a model nor a source")
+        if "getvariable(" in model.sql and CLOCK_MODEL not in model.deps:
+            raise JoblensError(f"{model.path}: uses the clock variables, so it must read {CLOCK_MODEL}")
         lake_reads = sorted(model.deps & set(LAKE_SOURCES))
         if lake_reads and not model.name.startswith("stg_"):
             raise JoblensError(f"{model.path}: only stg_ models read the lake, not {lake_reads[0]!r}")

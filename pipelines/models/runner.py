@@ -32,13 +32,12 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lake import reader
-from pipelines.models.catalog import Catalog, Model
+from pipelines.models.catalog import CLOCK_MODEL, Catalog, Model
 from pipelines.models.state import MODELLED_TABLES
 from pipelines.models.warehouse import WAREHOUSE, table_exists
 
 # A run is re-read from at most this many days of lake partitions around its change.
 MAX_RUN_SPAN_DAYS = 31
-CLOCK_MODEL = "int_as_of"
 # refresh_from of a full rebuild: before any history.
 EPOCH = date(1900, 1, 1)
 
