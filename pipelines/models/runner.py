@@ -68,6 +68,7 @@ def run_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selec
     reader.connect(lake, con=con, tables=MODELLED_TABLES)
     results = create_views(con, catalog)
     con.execute(f"use {WAREHOUSE}")
+    _bind_kept_clock(con, selected, EPOCH)
     for name in selected:
         results.append(_rebuild(con, catalog.models[name]))
         if name == CLOCK_MODEL:
@@ -84,6 +85,12 @@ def bind_clock(con: duckdb.DuckDBPyConnection, refresh_from: date | None) -> Non
     con.execute("set variable refresh_from = ?::date", [min(refresh_from or as_of_day, as_of_day)])
 
 
+def _bind_kept_clock(con: duckdb.DuckDBPyConnection, selected: list[str], refresh_from: date | None) -> None:
+    """A refresh of some models only, without the clock, binds the clock already stored."""
+    if CLOCK_MODEL not in selected and table_exists(con, CLOCK_MODEL):
+        bind_clock(con, refresh_from)
+
+
 def _clock_day(con: duckdb.DuckDBPyConnection) -> date | None:
     if not table_exists(con, CLOCK_MODEL):
         return None
@@ -95,16 +102,8 @@ def run_incremental(
     con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str], changed: set[str]
 ) -> tuple[list[ModelResult], int]:
     """Recompute the runs and days touched by ``changed`` lake days; returns results and run count."""
-    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=changed)
-    con.execute(
-        "create or replace temp table refresh_runs as select distinct run_id from ("
-        " select run_id from runs union all select run_id from steps"
-        " union all select run_id from errors union all select run_id from model_calls)"
-    )
     horizon = date.fromisoformat(min(changed)) - timedelta(days=MAX_RUN_SPAN_DAYS + 1)
-    con.execute("set variable refresh_horizon = ?::date", [horizon])
-    window = set(changed) | _run_span_days(con, max(changed), horizon)
-    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
+    window = _open_window(con, lake, changed, horizon)
     results = create_views(con, catalog)
     old_days, old_first = _run_days(con, horizon)
     old_clock = _clock_day(con)
@@ -116,10 +115,33 @@ def run_incremental(
     days = sorted((old_days | new_days | {date.fromisoformat(d) for d in changed})
                   & {date.fromisoformat(d) for d in window})
     con.execute("create or replace temp table refresh_days as select unnest(?::date[]) as day", [days])
-    starts = [d for d in (*days[:1], old_first, new_first) if d is not None]
-    if old_clock is not None:
-        starts.append(old_clock)
+    refresh_from = min((d for d in (*days[:1], old_first, new_first, old_clock) if d is not None), default=None)
+    results += _merge_day_models(con, catalog, selected, refresh_from)
+    runs = con.execute("select count(*) from refresh_runs").fetchone()[0]
+    return results, runs
+
+
+def _open_window(con: duckdb.DuckDBPyConnection, lake: Path, changed: set[str], horizon: date) -> set[str]:
+    """Find the runs with events on the changed days, then point the lake views at every
+    day those runs span; returns those days."""
+    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=changed)
+    con.execute(
+        "create or replace temp table refresh_runs as select distinct run_id from ("
+        " select run_id from runs union all select run_id from steps"
+        " union all select run_id from errors union all select run_id from model_calls)"
+    )
+    con.execute("set variable refresh_horizon = ?::date", [horizon])
+    window = set(changed) | _run_span_days(con, max(changed), horizon)
+    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=window)
+    return window
+
+
+def _merge_day_models(con: duckdb.DuckDBPyConnection, catalog: Catalog, selected: list[str],
+                      refresh_from: date | None) -> list[ModelResult]:
+    """Day-keyed, rolling and table models after the run-keyed ones, the clock bound first."""
     con.execute(f"use {WAREHOUSE}")
+    _bind_kept_clock(con, selected, refresh_from)
+    results = []
     for name in selected:
         model = catalog.models[name]
         if model.kind == "incremental_by_day":
@@ -129,9 +151,8 @@ def run_incremental(
         elif model.kind == "table":
             results.append(_rebuild(con, model))
         if name == CLOCK_MODEL:
-            bind_clock(con, min(starts, default=None))
-    runs = con.execute("select count(*) from refresh_runs").fetchone()[0]
-    return results, runs
+            bind_clock(con, refresh_from)
+    return results
 
 
 def _run_span_days(con: duckdb.DuckDBPyConnection, last_changed: str, horizon: date) -> set[str]:

@@ -119,3 +119,14 @@ def test_an_incremental_refresh_audits_the_rows_it_wrote(history, joblens_home):
     bad = {(a.model, a.name): a.bad_rows for a in report.failed_audits}
     assert bad == {("fct_steps", "not_negative"): 1}
     assert {a.model for a in report.audits} >= {"fct_steps", "agg_trends", "agg_capacity", "failure_patterns"}
+
+
+def test_refreshing_some_models_without_the_clock_uses_the_stored_clock(history, joblens_home, wh):
+    day_of_runs(history, "2024-11-01", "a")
+    day_of_runs(history, "2024-11-02", "b")
+    refresh(joblens_home)
+    before = {t: wh.rows(f"select * from {t} order by all") for t in ("agg_trends", "agg_capacity", "run_eta")}
+    assert before["agg_trends"] and before["agg_capacity"]
+    report = refresh(joblens_home, full=True, models=["agg_trends", "agg_capacity", "run_eta"])
+    assert {m.name for m in report.models if m.action == "rebuilt"} == {"agg_trends", "agg_capacity", "run_eta"}
+    assert {t: wh.rows(f"select * from {t} order by all") for t in before} == before
