@@ -1,0 +1,56 @@
+"""The home ``joblens demo`` makes, built once per test session at a reduced size.
+
+Under pytest-xdist the workers share it: the first to take the lock runs the demo, the
+others wait and read its summary. Tests only read this home; one that needs to change
+a home (a second demo) works on a copy.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipelines.demo.summary import DemoSummary
+from pipelines.home import Home, resolve_home
+
+DEMO_SIZE = {"days": 7, "runs_per_day": 20, "seed": 7}
+
+
+def demo_settings(home: Home) -> dict[str, str]:
+    """The variables a demo in ``home`` runs under: its own homes, the shipped channels."""
+    return {"JOBLENS_HOME": str(home.root), "DAGSTER_HOME": str(home.dagster)}
+
+
+def run_demo_in(home: Home) -> DemoSummary:
+    from pipelines.demo import run_demo
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in demo_settings(home).items():
+            patch.setenv(name, value)
+        return run_demo(home, progress=False, **DEMO_SIZE)
+
+
+def _shared_folder(tmp_path_factory) -> Path:
+    base = tmp_path_factory.getbasetemp()
+    # xdist workers each get basetemp/popen-gwN under one session folder: share that one.
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory) -> tuple[Home, DemoSummary]:
+    """(home, summary) of one demo run; read-only for the tests."""
+    folder = _shared_folder(tmp_path_factory)
+    home = resolve_home(folder / "home")
+    summary_file = folder / "summary.json"
+    with open(folder / "demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not summary_file.exists():
+            summary = run_demo_in(home)
+            summary_file.write_text(json.dumps(summary.to_dict(), default=str))
+    return home, DemoSummary.from_dict(json.loads(summary_file.read_text()))
