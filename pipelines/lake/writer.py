@@ -86,7 +86,9 @@ def validate(table: str, data: pa.Table) -> None:
         if allowed is None:
             continue
         column = data.column(field.name)
-        bad = pc.filter(column, pc.invert(pc.fill_null(pc.is_in(column, pa.array(allowed)), True)))
+        # is_in gives false (not null) for a null, so nulls are let through explicitly.
+        known = pc.or_(pc.is_in(column, value_set=pa.array(allowed)), pc.is_null(column))
+        bad = pc.filter(column, pc.invert(known))
         if len(bad):
             raise JoblensError(f"lake table {table}: field {field.name!r} has value {bad[0].as_py()!r}; "
                                f"expected one of {', '.join(allowed)}")

@@ -138,3 +138,15 @@ def test_concurrent_writer_processes_never_collide(lake, view):
     rows = view("select id from logs")
     assert len(rows) == 240 and len({r[0] for r in rows}) == 240
     assert not list(lake.rglob("*.tmp"))
+
+
+def test_a_null_in_a_nullable_vocabulary_column_is_accepted(tmp_path):
+    from datetime import datetime, timezone
+
+    from pipelines.lake.writer import LakeWriter
+
+    writer = LakeWriter(tmp_path / "lake")
+    row = {"id": "r1", "run_id": "run-1", "ts": datetime(2026, 11, 1, tzinfo=timezone.utc), "status": "queued",
+           "job_type": None, "trigger": None}
+    writer.add("runs", row)
+    assert len(writer.flush()) == 1

@@ -69,11 +69,11 @@ class History:
 
     def error(self, run_id: str, job: str, ts: datetime, code: str, signature: str, step_key: str | None = None,
               attempt: int | None = 1, error_class: str = "RuntimeError", message: str = "boom",
-              transient: bool = False) -> None:
+              transient: bool = False, source: str = "telemetry") -> None:
         self.writer.add("errors", {"id": self._id("err"), "run_id": run_id, "ts": ts, "job_name": job,
                                    "step_key": step_key, "attempt": attempt if step_key else None,
                                    "error_class": error_class, "error_code": code, "transient": transient,
-                                   "message": message, "signature": signature, "source": "telemetry"})
+                                   "message": message, "signature": signature, "source": source})
 
     def call(self, run_id: str, job: str, ts: datetime, model: str, input_tokens: int, output_tokens: int,
              provider: str = "openai", step_key: str | None = "step", cached: int = 0, outcome: str = "ok") -> None:

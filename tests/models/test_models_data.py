@@ -163,3 +163,15 @@ def test_budgets_eta_capacity_and_step_performance(november, wh):
     assert perf["extract"]["attempts"] == 3  # r2 twice, r_open once: the 10th is outside the 7 days
     assert perf["extract"]["failure_rate"] == pytest.approx(1 / 3)
     assert 0 < perf["load"]["share_of_run_time"] <= 1
+
+
+def test_a_failure_recorded_by_the_op_and_by_capture_counts_once(history, joblens_home, wh):
+    write_november(history)
+    failed_at = history.plus(history.at("2024-11-10 14:00"), 32)
+    history.error("r_fail", "etl", history.plus(failed_at, 1), "timeout", "sig-timeout", step_key="extract",
+                  source="dagster", message="captured from the event log")
+    history.flush()
+    refresh(joblens_home)
+    kept = wh.rows("select message from fct_errors where run_id = 'r_fail' and step_key = 'extract'")
+    assert kept == [{"message": "captured from the event log"}]
+    assert wh.one("select occurrences from failure_patterns where signature = 'sig-timeout'")["occurrences"] == 1
