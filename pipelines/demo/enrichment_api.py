@@ -65,7 +65,7 @@ class EnrichmentApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 parts = url.path.strip("/").split("/")
                 if parts[0] == "flaky" and len(parts) == 3 and api._first_request(parts[1]):

@@ -30,6 +30,9 @@ from pipelines.demo.summary import DemoSummary
 from pipelines.errors import JoblensError
 from pipelines.home import Home
 
+CAPTURE_ATTEMPTS = 30
+CAPTURE_RETRY_S = 2.0
+
 
 def run_demo(home: Home, days: int = defaults.DAYS, runs_per_day: int = defaults.RUNS_PER_DAY,
              seed: int = defaults.SEED, fresh: bool = False, progress: bool = True) -> DemoSummary:
@@ -79,8 +82,6 @@ def _code_location():
 
 
 def _real_runs(defs, instance, home: Home, history_start: date, bars: PhaseProgress) -> list[LaunchedRun]:
-    from pipelines.telemetry.capture import capture
-
     with EnrichmentApi() as api:
         planned = plan_runs(api, history_start)
         launched = []
@@ -89,8 +90,23 @@ def _real_runs(defs, instance, home: Home, history_start: date, bars: PhaseProgr
                 step(f"{run.job_name}: {run.role}")
                 launched.append(execute(run, defs, instance, home))
             step("capturing the runs into the lake")
-            capture(instance, home)
+            _capture(instance, home)
     return launched
+
+
+def _capture(instance, home: Home) -> None:
+    """One capture pass; when the capture sensor of a running ``joblens ui`` holds the home's
+    capture lock, wait for it to finish its pass (it may have captured these runs already)."""
+    from pipelines.telemetry.capture import capture
+
+    for attempt in range(CAPTURE_ATTEMPTS):
+        try:
+            capture(instance, home)
+            return
+        except JoblensError as exc:
+            if "another capture" not in str(exc) or attempt == CAPTURE_ATTEMPTS - 1:
+                raise
+            time.sleep(CAPTURE_RETRY_S)
 
 
 def _summary(home: Home, history: HistoryOutcome, launched, outputs, alerts) -> DemoSummary:

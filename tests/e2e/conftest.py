@@ -54,3 +54,14 @@ def demo_home(tmp_path_factory) -> tuple[Home, DemoSummary]:
             summary = run_demo_in(home)
             summary_file.write_text(json.dumps(summary.to_dict(), default=str))
     return home, DemoSummary.from_dict(json.loads(summary_file.read_text()))
+
+
+@pytest.fixture(autouse=True)
+def demo_environment(request, monkeypatch) -> None:
+    """A test of the demo's home sees it as a user does after ``joblens demo``: JOBLENS_HOME
+    and DAGSTER_HOME point at it (over the per-test homes of tests/conftest.py)."""
+    if "demo_home" not in request.fixturenames:
+        return
+    home, _ = request.getfixturevalue("demo_home")
+    for name, value in demo_settings(home).items():
+        monkeypatch.setenv(name, value)

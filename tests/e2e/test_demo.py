@@ -17,8 +17,6 @@ from pipelines.demo.summary import DemoSummary
 from pipelines.home import resolve_home
 from tests.e2e.conftest import DEMO_SIZE, demo_settings
 
-pytestmark = pytest.mark.slow
-
 PUBLIC_MODELS = ("fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "agg_step_performance",
                  "agg_trends", "agg_capacity", "run_eta", "budget_status", "retry_economics")
 SHIPPED_WORKFLOWS = {"workflow__document_summarization", "workflow__lead_enrichment", "workflow__support_ticket_triage"}
@@ -34,6 +32,7 @@ def run_with_role(summary: DemoSummary, words: str) -> dict:
     return next(r for r in summary.real_runs if words in r["role"])
 
 
+@pytest.mark.slow
 def test_every_lake_table_has_rows(demo_home):
     from pipelines.lake.reader import connect
     from pipelines.lake.schema import TABLES
@@ -46,6 +45,7 @@ def test_every_lake_table_has_rows(demo_home):
     assert counts == summary.lake_rows
 
 
+@pytest.mark.slow
 def test_every_public_model_is_populated(demo_home):
     home, summary = demo_home
     empty = [m for m in PUBLIC_MODELS if query(home, f"select count(*) from {m}")[0][0] == 0]
@@ -53,6 +53,7 @@ def test_every_public_model_is_populated(demo_home):
     assert summary.failed_checks == [] and summary.models_materialized >= len(PUBLIC_MODELS)
 
 
+@pytest.mark.slow
 def test_real_runs_of_every_kind_are_captured_with_their_status(demo_home):
     home, summary = demo_home
     launched = {r["run_id"]: r for r in summary.real_runs}
@@ -69,6 +70,7 @@ def test_real_runs_of_every_kind_are_captured_with_their_status(demo_home):
     assert sorted(r["status"] for r in launched.values()).count("cancelled") == 1
 
 
+@pytest.mark.slow
 def test_transient_503_is_retried_and_the_second_attempt_succeeds(demo_home):
     home, summary = demo_home
     run = run_with_role(summary, "503")
@@ -79,6 +81,7 @@ def test_transient_503_is_retried_and_the_second_attempt_succeeds(demo_home):
     assert query(home, "select status, step_retries from fct_runs where run_id = ?", run["run_id"]) == [("completed", 1)]
 
 
+@pytest.mark.slow
 def test_rejected_payload_fails_for_good_with_its_error_code(demo_home):
     home, summary = demo_home
     run = run_with_role(summary, "input schema")
@@ -87,6 +90,7 @@ def test_rejected_payload_fails_for_good_with_its_error_code(demo_home):
     assert query(home, "select count(*) from fct_steps where run_id = ? and attempt > 1", run["run_id"]) == [(0,)]
 
 
+@pytest.mark.slow
 def test_cancelled_run_stopped_in_its_running_step_and_the_cancel_is_recorded(demo_home):
     from pipelines.lake.reader import connect
 
@@ -107,6 +111,7 @@ def _week(stamp: str) -> tuple[date, date]:
     return start, start + timedelta(days=7)
 
 
+@pytest.mark.slow
 def test_reports_exist_in_html_and_pdf_with_the_warehouse_headline_numbers(demo_home):
     from reports.formatting import format_value
 
@@ -133,6 +138,7 @@ def test_reports_exist_in_html_and_pdf_with_the_warehouse_headline_numbers(demo_
         assert missing == [], f"{kind} report lacks {missing}"
 
 
+@pytest.mark.slow
 def test_report_and_model_assets_show_materializations_in_the_instance(demo_home):
     import dagster as dg
 
@@ -150,6 +156,7 @@ def test_report_and_model_assets_show_materializations_in_the_instance(demo_home
         instance.dispose()
 
 
+@pytest.mark.slow
 def test_alert_messages_are_written_to_the_file_channel(demo_home):
     home, summary = demo_home
     channel = home.root / "alerts" / "notifications.jsonl"
@@ -163,6 +170,7 @@ def test_alert_messages_are_written_to_the_file_channel(demo_home):
     assert "data_validation" in announced[0]["title"]
 
 
+@pytest.mark.slow
 def test_a_second_demo_adds_its_runs_and_keeps_the_history_once(demo_home, tmp_path):
     home, first = demo_home
     copy = resolve_home(tmp_path / "copy")
@@ -171,8 +179,8 @@ def test_a_second_demo_adds_its_runs_and_keeps_the_history_once(demo_home, tmp_p
     before = _counts(copy, history_end)
     env = {**os.environ, **demo_settings(copy)}
     size = [f"--days={DEMO_SIZE['days']}", f"--runs-per-day={DEMO_SIZE['runs_per_day']}", f"--seed={DEMO_SIZE['seed']}"]
-    result = subprocess.run([JOBLENS, "demo", *size, "--format", "json"], capture_output=True, text=True, env=env,
-                            timeout=600, cwd=tmp_path)
+    result = subprocess.run([JOBLENS, "demo", *size, "--format", "json"], check=False, capture_output=True, text=True,
+                            env=env, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     second = DemoSummary.from_dict(json.loads(result.stdout))
     after = _counts(copy, history_end)
@@ -196,3 +204,80 @@ def _counts(home, history_end: date) -> dict[str, int]:
     duplicated = con.execute("select count(*) - count(distinct id) from runs").fetchone()[0]
     con.close()
     return {"demo": demo, "all": everything, "simulated": simulated, "duplicated_ids": duplicated}
+
+
+# --- the demo's parts, without running it -----------------------------------------------
+
+
+def test_alert_rules_replay_the_last_simulated_day_then_now_and_never_go_back_in_time():
+    from datetime import datetime, timezone
+
+    from pipelines.demo.alerts import evaluation_times
+
+    history_end = datetime(2026, 3, 11, tzinfo=timezone.utc)
+    now = history_end + timedelta(hours=9, minutes=30)
+    first = evaluation_times(None, history_end, now)
+    assert first[0] == history_end - timedelta(hours=21) and first[-2] == history_end and first[-1] == now
+    assert all(b - a == timedelta(hours=3) for a, b in zip(first[:-2], first[1:-1]))
+    assert evaluation_times(now, history_end, now + timedelta(hours=1)) == [now + timedelta(hours=1)]
+    assert evaluation_times(now, history_end, now - timedelta(seconds=1)) == []
+
+
+def test_enrichment_api_answers_503_once_per_flaky_key_then_the_profile():
+    import httpx
+
+    from pipelines.demo.enrichment_api import EnrichmentApi
+
+    with EnrichmentApi() as api:
+        get = lambda url: httpx.get(url, params={"domain": "northwind.example"}, timeout=5)  # noqa: E731
+        assert [get(api.url("flaky", "a")).status_code for _ in range(3)] == [503, 200, 200]
+        assert get(api.url("flaky", "b")).status_code == 503
+        answer = get(api.url("ok"))
+    assert answer.status_code == 200 and answer.json()["name"] == "Northwind Global Bank"
+
+
+def test_fresh_clears_what_joblens_generated_and_keeps_user_configuration(tmp_path, monkeypatch):
+    from pipelines.demo.environment import clear_home
+
+    home = resolve_home(tmp_path / "fresh")
+    for folder in ("lake/landing", "reports/summary", "state", "alerts", "dashboards", "alert_rules", "dagster"):
+        (home.root / folder).mkdir(parents=True)
+    for name in ("warehouse.duckdb", "alerts.duckdb", "knowledge.duckdb", "dashboards/mine.yaml"):
+        (home.root / name).write_text("x")
+    outside = tmp_path / "their_dagster"
+    outside.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(outside))
+    clear_home(home)
+    assert sorted(p.name for p in home.root.iterdir()) == ["alert_rules", "dagster", "dashboards"]
+    assert (home.root / "dashboards/mine.yaml").exists() and outside.exists()
+    monkeypatch.setenv("DAGSTER_HOME", str(home.dagster))
+    clear_home(home)
+    assert not home.dagster.exists()
+
+
+def test_history_is_simulated_once_and_an_unfinished_plan_is_resumed_as_planned(joblens_home):
+    from pipelines.demo.history import ensure_history
+    from pipelines.demo.state import DemoState, HistoryPlan, load_state
+    from pipelines.lake.reader import connect
+
+    def runs() -> tuple:
+        con = connect(joblens_home.lake, tables=("runs",))
+        try:
+            return con.execute("select count(*), min(ts)::date, max(ts)::date from runs").fetchone()
+        finally:
+            con.close()
+
+    state = DemoState(history=HistoryPlan(seed=3, days=2, runs_per_day=5, end_date="2026-03-10"))  # killed mid-way
+    outcome = ensure_history(joblens_home, state, days=90, runs_per_day=400, seed=7)
+    assert outcome.simulated_now and (outcome.start, outcome.end) == ("2026-03-09", "2026-03-10")
+    written = runs()
+    assert written[0] > 0 and str(written[1]) >= "2026-03-09"
+    assert load_state(joblens_home).history.done
+
+    again = ensure_history(joblens_home, load_state(joblens_home), days=90, runs_per_day=400, seed=7)
+    assert not again.simulated_now and runs() == written
+
+    state = load_state(joblens_home)
+    state.history.done = False  # as if the first pass died after writing: the same rows again
+    ensure_history(joblens_home, state, days=90, runs_per_day=400, seed=7)
+    assert runs() == written
