@@ -1,8 +1,9 @@
 """The home ``joblens demo`` makes, built once per test session at a reduced size.
 
 Under pytest-xdist the workers share it: the first to take the lock runs the demo, the
-others wait and read its summary. Tests only read this home; one that needs to change
-a home (a second demo) works on a copy.
+others wait and read its summary. Tests only read this home, though other tests may run
+``joblens ui`` on it, whose sensors add to it; a test that changes a home (a second demo)
+works on a copy of the snapshot taken before any test saw it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -52,8 +54,16 @@ def demo_home(tmp_path_factory) -> tuple[Home, DemoSummary]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not summary_file.exists():
             summary = run_demo_in(home)
+            shutil.copytree(home.root, folder / "snapshot", symlinks=True)
             summary_file.write_text(json.dumps(summary.to_dict(), default=str))
     return home, DemoSummary.from_dict(json.loads(summary_file.read_text()))
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot(demo_home) -> Path:
+    """A copy of the demo's home as the demo left it; copy it again before changing it."""
+    home, _ = demo_home
+    return home.root.parent / "snapshot"
 
 
 @pytest.fixture(autouse=True)
