@@ -47,7 +47,8 @@ def run_demo(home: Home, days: int = defaults.DAYS, runs_per_day: int = defaults
         state = load_state(home)
         state.demos.append(demo_alerts.now_utc().isoformat(timespec="seconds"))
         with bars.phase("1 history", 1) as step:
-            step(f"simulating {days} days × {runs_per_day} runs" if state.history is None else "kept from an earlier demo")
+            kept = state.history is not None and state.history.done
+            step("kept from an earlier demo" if kept else f"simulating {days} days × {runs_per_day} runs")
             history = ensure_history(home, state, days, runs_per_day, seed)
         summary = _dagster_phases(home, state, history, bars)
         save_state(home, state)
