@@ -12,7 +12,6 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 
 from pipelines.errors import JoblensError
@@ -61,20 +60,10 @@ def _register() -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one line on stderr and exit 1 for a JobLens error, click's codes otherwise."""
+    """Entry point: usage errors as Typer prints them (exit 2), a JobLens error as one line (exit 1)."""
     _register()
-    command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="joblens", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(130)
+        app(args=argv, prog_name="joblens")
     except JoblensError as exc:
-        click.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    sys.exit(result if isinstance(result, int) else 0)
