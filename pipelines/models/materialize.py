@@ -19,7 +19,9 @@ def materialize_models(home: Home, full: bool = False, instance: dg.DagsterInsta
         [assets],
         instance=instance or open_instance(home),
         resources={"warehouse": WarehouseResource(home=str(home.root))},
-        run_config=dg.RunConfig({"sql_models": {"config": {"full": full}}}),
+        # The event log keeps every event; the console shows only warnings and errors.
+        run_config=dg.RunConfig({"sql_models": {"config": {"full": full}}},
+                                loggers={"console": {"config": {"log_level": "WARNING"}}}),
         raise_on_error=False,
     )
     if not result.success:
