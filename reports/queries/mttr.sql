@@ -1,7 +1,9 @@
 -- Time to recover per job in the current period: an incident is the failed runs up to the next
--- successful run of the job (an as-of join finds it); its time to recover runs from the first
--- failure to that success. A success can only be on a day the job failed or on the next day
--- with a success (agg_job_daily), so only those days of fct_runs are read.
+-- successful run of the job; its time to recover runs from the first failure to that success.
+-- A success can only be on a day the job failed or on the next day with a success
+-- (agg_job_daily), so only those days of fct_runs are read. One ordered pass over them (a
+-- success ending at the same instant as a failure counts as before it) keeps the edges where
+-- a job turns failing or recovers; an incident is a failing edge and the recovery after it.
 with days as (
     select job_name, day, failed, completed
     from agg_job_daily
@@ -23,24 +25,31 @@ candidate_days as (
 ),
 
 runs as (
-    select r.job_name, r.ended_at, r.status
+    select r.job_name, r.ended_at, r.status = 'failed' as failed
     from fct_runs r
     semi join candidate_days c on c.job_name = r.job_name and c.day = r.day
     where r.status in ('completed', 'failed') and r.day >= $start and r.day < $end
       and ($team::varchar is null or r.team = $team)
 ),
 
-recoveries as (
-    select f.job_name, f.ended_at as failed_at, s.ended_at as recovered_at
-    from (select job_name, ended_at from runs where status = 'failed') f
-    asof left join (select job_name, ended_at from runs where status = 'completed') s
-        on f.job_name = s.job_name and f.ended_at < s.ended_at
+edges as (
+    select job_name, ended_at, failed
+    from (
+        select job_name, ended_at, failed,
+               lag(failed) over (partition by job_name order by ended_at, failed) as after_failure
+        from runs
+    )
+    where failed <> coalesce(after_failure, false)
 ),
 
 incidents as (
-    select job_name, recovered_at, min(failed_at) as started_at
-    from recoveries
-    group by job_name, recovered_at
+    select job_name, started_at, recovered_at
+    from (
+        select job_name, failed, ended_at as started_at,
+               lead(ended_at) over (partition by job_name order by ended_at, failed) as recovered_at
+        from edges
+    )
+    where failed
 )
 
 select

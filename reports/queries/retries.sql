@@ -1,5 +1,6 @@
 -- Retry economics of the current period per job and error code: how often a retry won a failed
--- step back, and the time and cost spent in attempts that failed.
+-- step back, and the time and cost spent in attempts that failed. The failed attempts and the
+-- retries are read apart: each filter is then one DuckDB can apply while scanning fct_steps.
 with steps as (
     select
         run_id, job_name, step_key,
@@ -9,10 +10,16 @@ with steps as (
         bool_or(attempt > 1 and status = 'completed') as won_back,
         coalesce(sum(duration_s) filter (status in ('failed', 'up_for_retry')), 0) as failed_s,
         coalesce(sum(cost_usd) filter (status in ('failed', 'up_for_retry')), 0) as failed_cost_usd
-    from fct_steps
-    where day >= $start and day < $end
-      and (status in ('failed', 'up_for_retry') or attempt > 1)
-      and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
+    from (
+        select run_id, job_name, step_key, attempt, status, error_code, duration_s, cost_usd
+        from fct_steps
+        where day >= $start and day < $end and status in ('failed', 'up_for_retry')
+        union all
+        select run_id, job_name, step_key, attempt, status, error_code, duration_s, cost_usd
+        from fct_steps
+        where day >= $start and day < $end and attempt > 1 and coalesce(status not in ('failed', 'up_for_retry'), true)
+    )
+    where ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
     group by run_id, job_name, step_key
     having count(*) filter (status in ('failed', 'up_for_retry')) > 0
 )

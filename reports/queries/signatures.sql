@@ -1,16 +1,27 @@
 -- Error signatures of failed runs in the current period, with the previous period's count.
-with occurrences as (
+with by_job as (
     select
         error_signature as signature,
         day >= $start as is_current,
+        job_name,
         count(*) as runs,
-        count(distinct job_name) as jobs,
-        arg_max(run_id, ended_at) as last_run_id,
-        arg_max(job_name, ended_at) as last_job_name
+        max(ended_at) as last_ended_at,
+        arg_max(run_id, ended_at) as last_run_id
     from fct_runs
     where error_signature is not null and day >= $prev_start and day < $end
       and ($team::varchar is null or team = $team)
-    group by error_signature, is_current
+    group by error_signature, is_current, job_name
+),
+
+occurrences as (
+    select
+        signature, is_current,
+        sum(runs) as runs,
+        count(*) as jobs,
+        arg_max(last_run_id, last_ended_at) as last_run_id,
+        arg_max(job_name, last_ended_at) as last_job_name
+    from by_job
+    group by signature, is_current
 ),
 
 final as (
