@@ -10,6 +10,7 @@ pays for vl-convert's JavaScript engine and the Vega runtime bundle once per pro
 Figures, each the median of ``--reps`` runs:
 - per kind: queries (build_report), HTML render, their sum (target ≤ 100 ms);
   ratio to a baseline single scan of the month's runs (count + sum over fct_runs);
+  then each kind's three slowest named queries (reports/queries/*.sql), from one build;
 - PDF: the four monthly reports as one document of N pages (sections concatenated),
   its time, the time scaled to 10 pages (target ≤ 4 s), and the ratio to WeasyPrint
   printing a plain 10-page table (no charts) in the same run.
@@ -163,6 +164,33 @@ def baseline_scan(path: Path, reps: int) -> float:
     return median_time(scan, reps)[0]
 
 
+def slowest_queries(path: Path, kind: str, count: int = 3) -> str:
+    """The ``count`` slowest named queries of one build of ``kind``: where its time goes."""
+    import reports.warehouse as warehouse
+
+    timed: dict[str, float] = {}
+    fetch = warehouse.fetch
+
+    def timed_fetch(con, sql, params):
+        started = time.perf_counter()
+        try:
+            return fetch(con, sql, params)
+        finally:
+            name = next(n for n in _QUERY_NAMES if warehouse.query_text(n) == sql)
+            timed[name] = timed.get(name, 0.0) + time.perf_counter() - started
+
+    warehouse.fetch = timed_fetch
+    try:
+        build(path, kind)
+    finally:
+        warehouse.fetch = fetch
+    top = sorted(timed.items(), key=lambda item: -item[1])[:count]
+    return ", ".join(f"{name} {seconds * 1000:.0f}ms" for name, seconds in top)
+
+
+_QUERY_NAMES = sorted(f.stem for f in (Path(__file__).resolve().parents[1] / "reports" / "queries").glob("*.sql"))
+
+
 def build(path: Path, kind: str):
     with open_warehouse(path) as con:
         return build_report(con, kind, resolve_period("monthly", NOW), NOW)
@@ -204,6 +232,8 @@ def main() -> None:
             print(f"{kind:<12} {query_s * 1000:>7.1f}ms {html_s * 1000:>6.1f}ms {total * 1000:>6.1f}ms "
                   f"{(query_cpu + CPU[-1]) * 1000:>6.1f}ms {verdict:>7} {total / scan:>7.1f}x")
         print("(cpu: process CPU time of queries + html, all DuckDB threads; on 2 cores the wall time floor is about half of it)")
+        for kind in KINDS:
+            print(f"{kind:<12} slowest queries: {slowest_queries(path, kind)}")
         _pdf(reports, args.reps)
 
 
