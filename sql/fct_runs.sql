@@ -19,28 +19,26 @@ errors as not materialized (
     select * from fct_errors
 ),
 
--- arg_max skips rows whose value or ordering is null, so "the latest non-null" needs no
--- filter clause; transitions of one status take a ts masked by a case (one pass, less CPU)
 lifecycle as (
     select
         run_id,
-        arg_max(job_name, ts) as job_name,
-        arg_max(job_type, ts) as job_type,
-        arg_max(team, ts) as team,
-        arg_max(trigger, ts) as trigger,
-        arg_max(trigger_source, ts) as trigger_source,
-        arg_max(priority, ts) as priority,
+        arg_max(job_name, ts) filter (where job_name is not null) as job_name,
+        arg_max(job_type, ts) filter (where job_type is not null) as job_type,
+        arg_max(team, ts) filter (where team is not null) as team,
+        arg_max(trigger, ts) filter (where trigger is not null) as trigger,
+        arg_max(trigger_source, ts) filter (where trigger_source is not null) as trigger_source,
+        arg_max(priority, ts) filter (where priority is not null) as priority,
         max(parent_run_id) as parent_run_id,
         max(root_run_id) as root_run_id,
         max(partition) as partition_key,
         -- the first terminal transition decides; before that, the furthest state reached
-        arg_min(status, case when is_terminal then ts end) as terminal_status,
+        arg_min(status, ts) filter (where is_terminal) as terminal_status,
         arg_max(status, status_rank) as progress_status,
         min(ts) as first_seen_at,
-        min(case when status = 'queued' then ts end) as queued_at,
-        min(case when status = 'preparing' then ts end) as preparing_at,
-        min(case when status = 'running' then ts end) as started_at,
-        min(case when is_terminal then ts end) as ended_at
+        min(ts) filter (where status = 'queued') as queued_at,
+        min(ts) filter (where status = 'preparing') as preparing_at,
+        min(ts) filter (where status = 'running') as started_at,
+        min(ts) filter (where is_terminal) as ended_at
     from transitions
     group by run_id
 ),

@@ -6,8 +6,6 @@ with step_events as not materialized (
     select * from stg_steps
 ),
 
--- aggregates of close rows only take values masked by a case (null elsewhere, which max
--- and arg_min skip) rather than a filter clause: one pass, ~40% less CPU on the fold
 folded as (
     select
         run_id,
@@ -16,13 +14,13 @@ folded as (
         max(job_name) as job_name,
         min(ts) as first_seen_at,
         min(coalesce(started_at, case when status = 'started' then ts end)) as started_at,
-        max(case when is_close then coalesce(ended_at, ts) end) as ended_at,
-        arg_min(status, case when is_close then ts end) as close_status,
-        max(case when is_close then duration_s end) as reported_duration_s,
+        max(coalesce(ended_at, ts)) filter (where is_close) as ended_at,
+        arg_min(status, ts) filter (where is_close) as close_status,
+        max(duration_s) filter (where is_close) as reported_duration_s,
         max(wait_before_s) as wait_before_s,
         max(cpu_s) as cpu_s,
         max(peak_rss_mb) as peak_rss_mb,
-        max(case when is_close then error_code end) as error_code
+        max(error_code) filter (where is_close) as error_code
     from step_events
     group by run_id, step_key, attempt
 ),
