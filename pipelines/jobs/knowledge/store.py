@@ -22,6 +22,7 @@ from typing import Iterator
 import duckdb
 import pyarrow as pa
 
+from pipelines.duckdb_files import connect_file
 from pipelines.jobs.knowledge.documents import Chunk, Document
 
 _SCHEMA = (
@@ -53,7 +54,7 @@ class KnowledgeStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if read_only and not self.path.exists():
             read_only = False
-        con = duckdb.connect(str(self.path), read_only=read_only)
+        con = connect_file(self.path, read_only=read_only)
         try:
             if not read_only:
                 for statement in _SCHEMA:
