@@ -50,8 +50,11 @@ home = Home(__import__("pathlib").Path(sys.argv[1]))
 started = time.perf_counter()
 report = refresh(home, full=sys.argv[2] == "full", run_audits=False)
 slowest = sorted(((m.name, m.seconds) for m in report.models), key=lambda m: -m[1])[:5]
+# VmHWM is this process's own peak; ru_maxrss keeps the forking parent's peak across exec
+hwm = [l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:")]
+peak_mb = int(hwm[0]) / 1024 if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"mode": report.mode, "seconds": time.perf_counter() - started, "query_seconds": report.query_seconds,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "slowest": slowest}))
+                  "peak_rss_mb": peak_mb, "slowest": slowest}))
 """
 
 
