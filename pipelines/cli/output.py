@@ -30,6 +30,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cell(value: Any) -> str:
+    """A value as a person reads it in a table: seconds-precision times, short numbers."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 1 else f"{value:.4g}"
+    if isinstance(value, Decimal):
+        return _cell(float(value))
+    return str(value)
+
+
 def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Format.table, title: str | None = None) -> None:
     """Print ``rows`` (tuples in ``columns`` order) to stdout in ``fmt``."""
     if fmt is Format.json:
@@ -47,8 +60,10 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Fo
         for column in columns:
             table.add_column(str(column), overflow="fold")
         for row in rows:
-            table.add_row(*["" if v is None else str(_plain(v)) for v in row])
-        Console(width=max(120, Console().width)).print(table)
+            table.add_row(*[_cell(v) for v in row])
+        # A terminal gets its own width; a pipe or file gets wide lines rather than folded cells.
+        console = Console()
+        Console(width=None if console.is_terminal else 240).print(table)
 
 
 def emit_relation(relation, fmt: Format = Format.table, title: str | None = None) -> None:
