@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.duckdb_files import connect_file
 from pipelines.home import Home
 
 log = logging.getLogger("joblens.monitor")
@@ -199,7 +200,7 @@ def _apply_eta(home: Home, runs: dict[str, ActiveRun]) -> None:
     if not runs or not Path(home.warehouse).exists():
         return
     try:
-        con = duckdb.connect(str(home.warehouse), read_only=True)
+        con = connect_file(home.warehouse, read_only=True, wait_s=1.0)
     except duckdb.Error as exc:  # a refresh holds the write lock: show the rest without ETAs
         log.info("no ETAs this time: %s", exc)
         return

@@ -15,9 +15,13 @@ from typing import Iterable, Iterator
 
 import duckdb
 
+from pipelines.duckdb_files import connect_file
 from pipelines.errors import JoblensError
 from pipelines.home import Home
 from pipelines.lake import reader
+
+# A refresh holds the warehouse for seconds at most; wait that long rather than fail.
+WAREHOUSE_WAIT_S = 15.0
 
 RUN_COLUMNS = ("run_id", "job_name", "job_type", "status", "trigger", "trigger_source", "queued_at", "started_at",
                "duration_s", "queue_wait_s", "step_count", "step_retries", "cost_usd", "error_code")
@@ -28,7 +32,7 @@ def open_history(home: Home, days: set[str] | None = None) -> Iterator[duckdb.Du
     """A short-lived read-only connection: warehouse tables plus lake views (limited to ``days``)."""
     if home.warehouse.exists():
         try:
-            con = duckdb.connect(str(home.warehouse), read_only=True)
+            con = connect_file(home.warehouse, read_only=True, wait_s=WAREHOUSE_WAIT_S)
         except duckdb.Error as exc:
             raise JoblensError(f"cannot open warehouse {home.warehouse}: {one_line(exc)}") from None
     else:

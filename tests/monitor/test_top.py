@@ -30,7 +30,7 @@ JOB_SCRIPT = textwrap.dedent(
         with telemetry.step(context) as t:
             t.model_call("openai", "text-embedding-3-small", "embeddings", input_tokens=1200, output_tokens=0)
             t.progress(3, 10, "embedding batch 3 of 10")
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 180
             while not release.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
 
@@ -45,7 +45,7 @@ JOB_SCRIPT = textwrap.dedent(
 )
 
 
-def _wait_for_step(home, instance, timeout_s=90.0):
+def _wait_for_step(home, instance, timeout_s=150.0):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         snapshot = take_snapshot(home, instance)
