@@ -48,6 +48,8 @@ class LiveFiles:
     compacted: list[Path] = field(default_factory=list)
     landing: list[Path] = field(default_factory=list)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    # Column names found in the admitted files' footers, so a read need not open them again.
+    columns: set[str] = field(default_factory=set)
 
     def compacted_on(self, days: set[str]) -> list[Path]:
         return [p for p in self.compacted if p.parent.name.removeprefix("date=") in days]
@@ -94,12 +96,24 @@ def parquet_files(day_dir: Path) -> list[Path]:
 
 def problem(path: Path, table: str, entry: FileEntry | None, verify_checksum: bool = False) -> str | None:
     """Why ``path`` must not join a read, or None when its footer and manifest agree."""
+    return _preflight(path, table, entry, verify_checksum)[0]
+
+
+def _preflight(path: Path, table: str, entry: FileEntry | None,
+               verify_checksum: bool) -> tuple[str | None, list[str]]:
+    """``problem`` plus the file's column names, from one read of its footer."""
     if entry is None:
-        return "no manifest"
+        return "no manifest", []
     try:
         meta = pq.read_metadata(path)
     except Exception as exc:  # pyarrow raises several types for damaged footers
-        return f"unreadable Parquet footer ({exc})"
+        return f"unreadable Parquet footer ({exc})", []
+    # Top-level names: the Parquet schema lists the leaves of nested columns instead.
+    return _check(path, table, entry, meta, verify_checksum), meta.schema.to_arrow_schema().names
+
+
+def _check(path: Path, table: str, entry: FileEntry, meta, verify_checksum: bool) -> str | None:
+    """The version, manifest and (optionally) checksum checks of a file whose footer reads."""
     kv = meta.metadata or {}
     raw_version = kv.get(lake_schema.SCHEMA_VERSION_KEY, b"").decode() or None
     if raw_version is None or not raw_version.isdigit():
@@ -149,7 +163,7 @@ def live_files(lake: Path, table: str, only_days: set[str] | None = None) -> Liv
         manifest = read_manifest(day_dir)
         merged[day] = set(manifest.merged_landing)
         for entry in manifest.files:
-            _admit(out.compacted, out.skipped, day_dir / entry.name, table, entry)
+            _admit(out, out.compacted, day_dir / entry.name, table, entry)
     for day in days(lake / "landing", table):
         if only_days is not None and day not in only_days:
             continue
@@ -157,17 +171,21 @@ def live_files(lake: Path, table: str, only_days: set[str] | None = None) -> Liv
             if path.name not in merged.get(day, set()):
                 # Landing files are small and written by many processes: checksum them on
                 # every read, so a damaged page is skipped instead of failing the query.
-                _admit(out.landing, out.skipped, path, table, read_sidecar(path), verify_checksum=True)
+                _admit(out, out.landing, path, table, read_sidecar(path), verify_checksum=True)
     return out
 
 
-def _admit(into: list[Path], skipped: list, path: Path, table: str, entry: FileEntry | None,
+def _admit(out: LiveFiles, into: list[Path], path: Path, table: str, entry: FileEntry | None,
            verify_checksum: bool = False) -> None:
-    reason = problem(path, table, entry, verify_checksum) if path.exists() else "listed in manifest but missing"
+    if path.exists():
+        reason, names = _preflight(path, table, entry, verify_checksum)
+    else:
+        reason, names = "listed in manifest but missing", []
     if reason is None:
         into.append(path)
+        out.columns.update(names)
     else:
-        skipped.append((path, reason))
+        out.skipped.append((path, reason))
         log.warning("skipping %s: %s", path, reason)
 
 

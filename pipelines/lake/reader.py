@@ -14,7 +14,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipelines.lake import inventory
 from pipelines.lake import schema as lake_schema
@@ -53,11 +52,11 @@ def connect(
 
 def view_sql(table: str, files: inventory.LiveFiles) -> str:
     """The SELECT behind a table's view: compacted rows, then unmerged landing rows not seen yet."""
-    compacted = _scan(table, files.compacted)
+    compacted = _scan(table, files.compacted, files.columns)
     if not files.landing:
         return compacted
     landing = (
-        f"select * from ({_scan(table, files.landing)}) "
+        f"select * from ({_scan(table, files.landing, files.columns)}) "
         "qualify row_number() over (partition by id order by ts) = 1"
     )
     overlap = files.compacted_on(files.landing_days)
@@ -66,15 +65,13 @@ def view_sql(table: str, files: inventory.LiveFiles) -> str:
     return f"{compacted} union all by name {landing}"
 
 
-def _scan(table: str, paths: list[Path]) -> str:
-    """Typed columns of ``table`` over ``paths``; an empty, typed relation when there are none."""
+def _scan(table: str, paths: list[Path], present: set[str]) -> str:
+    """Typed columns of ``table`` over ``paths`` (``present``: the columns their files hold);
+    an empty, typed relation when there are no files."""
     target = lake_schema.schema(table)
     if not paths:
         cols = ", ".join(f"cast(null as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in target)
         return f"select {cols} where false"
-    present = set()
-    for path in paths:
-        present.update(pq.read_schema(path).names)
     cols = ", ".join(
         f"cast({f.name if f.name in present else 'null'} as {_DUCKDB_TYPES[f.type]}) as {f.name}" for f in target
     )
