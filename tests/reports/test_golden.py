@@ -2,12 +2,14 @@
 
 Regenerate with ``JOBLENS_REGEN_GOLDEN=1 .venv/bin/pytest tests/reports/test_golden.py``
 and review the diff. The embedded Vega runtime (~900 kB, from the vl-convert package)
-is replaced by a marker in the comparison; everything else must match byte for byte.
+and the stylesheet (reports/templates/report.css) are replaced by markers in the comparison;
+everything else must match byte for byte.
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,14 @@ from reports.render import render_html, vega_runtime
 
 GOLDEN = Path(__file__).with_name("golden")
 RUNTIME_MARKER = "/* vega runtime from vl-convert */"
+STYLESHEET_MARKER = "/* reports/templates/report.css */"
+STYLESHEET = resources.files("reports").joinpath("templates", "report.css").read_text().rstrip("\n")
 
 
 def comparable(html: str) -> str:
-    return html.replace(str(vega_runtime()), RUNTIME_MARKER)
+    """The report with the embedded runtime and stylesheet (compared as files of their own) as markers."""
+    assert html.count(STYLESHEET) == 1, "the stylesheet is embedded once"
+    return html.replace(str(vega_runtime()), RUNTIME_MARKER).replace(STYLESHEET, STYLESHEET_MARKER)
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
