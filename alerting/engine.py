@@ -7,7 +7,6 @@ loses nothing and a rule that fails leaves its alerts exactly as they were.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,10 +20,9 @@ from alerting.ledger import DeliveryReport, deliver_pending
 from alerting.metrics import METRICS, MetricContext, Sample, run_sql_metric
 from alerting.rules import Rule, RuleSet, load_rules, rule_files
 from alerting.state import load_alerts, mark_episode, record_transition, recent_changes, save_alert
-from alerting.store import open_store
+from alerting.store import connect_waiting, open_store
 from alerting.suppression import active_silences, suppression
 
-WAREHOUSE_LOCK_WAIT_S = 10.0
 
 
 @dataclass
@@ -87,7 +85,7 @@ def collect_samples(home_root: Path, rules: list[Rule], now: datetime, errors: l
         errors.append(f"{warehouse}: the warehouse is not built yet (run joblens refresh); alert states left unchanged")
         return {}
     try:
-        con = _open_read_only(warehouse)
+        con = connect_waiting(warehouse, read_only=True)  # a refresh holds it for a moment
     except duckdb.Error as exc:
         errors.append(f"{warehouse}: cannot open the warehouse: {exc}")
         return {}
@@ -110,18 +108,6 @@ def compute(con, rule: Rule, now: datetime, lake: Path | None = None) -> list[Sa
     params = {**(METRICS[rule.metric].params if rule.metric else {}), **rule.params}
     ctx = MetricContext(con, now, rule.window, rule.group_by, params, lake)
     return METRICS[rule.metric].compute(ctx) if rule.metric else run_sql_metric(ctx, rule.sql)
-
-
-def _open_read_only(path: Path):
-    deadline = time.monotonic() + WAREHOUSE_LOCK_WAIT_S
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=True)
-        except duckdb.IOException as exc:
-            # A refresh holds the write lock for a moment; wait for it rather than skip a tick.
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
 
 
 def evaluate(con, ruleset: RuleSet, samples: dict[str, list[Sample]], now: datetime, report: CheckReport) -> None:

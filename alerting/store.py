@@ -72,7 +72,12 @@ def open_store(home_root: Path):
     """A short-lived read-write connection with the schema in place, waiting while another process holds the file."""
     path = alerts_db(home_root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path)
+    try:
+        con = connect_waiting(path)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise AlertingError(f"{path}: busy for {LOCK_WAIT_S:.0f}s (another JobLens process is evaluating alerts); try again") from None
     try:
         con.execute("set TimeZone = 'UTC'")
         con.execute(SCHEMA)
@@ -81,15 +86,17 @@ def open_store(home_root: Path):
         con.close()
 
 
-def _connect(path: Path):
+def connect_waiting(path: Path, read_only: bool = False):
+    """``duckdb.connect`` that waits up to ``LOCK_WAIT_S`` while another process holds the file.
+
+    DuckDB allows one process per file while it writes: a sensor tick, a CLI call and a
+    model refresh take turns. Past the wait the lock error is raised as DuckDB gave it.
+    """
     deadline = time.monotonic() + LOCK_WAIT_S
     while True:
         try:
-            return duckdb.connect(str(path))
+            return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as exc:
-            # DuckDB allows one writing process per file: a sensor tick and a CLI call take turns.
-            if "lock" not in str(exc).lower():
+            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise
-            if time.monotonic() > deadline:
-                raise AlertingError(f"{path}: busy for {LOCK_WAIT_S:.0f}s (another JobLens process is evaluating alerts); try again") from None
             time.sleep(0.1)
