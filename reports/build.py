@@ -21,7 +21,7 @@ KINDS: dict[str, ModuleType] = {
 }
 REQUIRED_TABLES = (
     "fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status",
-    "agg_step_performance", "agg_capacity",
+    "agg_step_performance", "agg_capacity", "agg_step_daily", "agg_retry_daily", "fct_incidents",
 )
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 

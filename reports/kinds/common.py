@@ -13,6 +13,7 @@ SUCCESS_MOVE = 0.10  # ten percentage points
 P95_MOVE = 0.25  # a quarter longer or shorter
 MIN_RUNS = 3  # fewer runs than this in either period say nothing about a rate
 P95_NOTE = "p95 over more than one day: the run-weighted mean of the daily p95 (agg_job_daily)."
+STEP_P95_NOTE = "p50 and p95 over more than one day: the attempt-weighted mean of the daily p50 and p95 (agg_step_daily)."
 
 
 def headline(q: ReportQueries) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reports import charts
-from reports.kinds.common import P95_MOVE, TOP, changes_section, headline, metric, moved_jobs
+from reports.kinds.common import P95_MOVE, STEP_P95_NOTE, TOP, changes_section, headline, metric, moved_jobs
 from reports.model import Column, Metric, Section, Table
 from reports.warehouse import ReportQueries
 
@@ -57,6 +57,7 @@ def _steps(q: ReportQueries) -> Section:
          Column("p50_duration_s", "p50", "seconds"), Column("p95_duration_s", "p95", "seconds"),
          Column("max_duration_s", "Max", "seconds"), Column("share_of_job_time", "Share of job time", "pct")),
         _top(rows, "p95_duration_s"),
+        note=STEP_P95_NOTE if q.period.days > 1 else "",
     )
     heavy = Table(
         "Heaviest steps",

@@ -1,12 +1,13 @@
--- The steps that cost the most in the current period: candidates for a cheaper model or smaller prompts.
+-- The steps that cost the most in the current period (agg_step_daily): candidates for a cheaper
+-- model or smaller prompts. Attempts are those with a model cost; tokens are all the step's.
 select
     job_name, step_key,
-    count(*) as attempts,
+    sum(costed_attempts) as attempts,
     sum(input_tokens) + sum(output_tokens) as tokens,
     sum(cost_usd) as cost_usd,
-    sum(cost_usd) / count(*) as cost_per_attempt_usd,
-    sum(cost_usd) filter (status in ('failed', 'up_for_retry')) as wasted_usd
-from fct_steps
+    sum(cost_usd) / sum(costed_attempts) as cost_per_attempt_usd,
+    nullif(sum(failed_cost_usd), 0) as wasted_usd
+from agg_step_daily
 where day >= $start and day < $end and cost_usd > 0
   and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
 group by job_name, step_key

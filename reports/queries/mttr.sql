@@ -1,55 +1,39 @@
--- Time to recover per job in the current period: an incident is the failed runs up to the next
--- successful run of the job; its time to recover runs from the first failure to that success.
--- A success can only be on a day the job failed or on the next day with a success
--- (agg_job_daily), so only those days of fct_runs are read. One ordered pass over them (a
--- success ending at the same instant as a failure counts as before it) keeps the edges where
--- a job turns failing or recovers; an incident is a failing edge and the recovery after it.
-with days as (
-    select job_name, day, failed, completed
-    from agg_job_daily
-    where day >= $start and day < $end and ($team::varchar is null or team = $team)
+-- Time to recover per job in the current period, from fct_incidents. The period is read on its
+-- own: an incident that began before it starts at its first failure in the period, and one
+-- not recovered before the period ends counts as open. Only the incidents that began before
+-- the period need a run's time: their job's first failure in it, read from fct_runs on that
+-- one day (agg_job_daily says which).
+with incidents as (
+    select job_name, started_at, recovered_at, day
+    from fct_incidents
+    where day < $end and last_failed_day >= $start
+      and ($team::varchar is null or job_name in (select job_name from agg_job_daily where team = $team))
 ),
 
-failing_days as (
-    select f.job_name, f.day, min(ok.day) as next_ok_day
-    from days f
-    left join days ok on ok.job_name = f.job_name and ok.day > f.day and ok.completed > 0
-    where f.failed > 0
-    group by f.job_name, f.day
+first_failing_days as (
+    select d.job_name, min(d.day) as day
+    from agg_job_daily d
+    semi join (select job_name from incidents where day < $start) i on i.job_name = d.job_name
+    where d.day >= $start and d.day < $end and d.failed > 0
+    group by d.job_name
 ),
 
-candidate_days as (
-    select job_name, day from failing_days
-    union
-    select job_name, next_ok_day from failing_days where next_ok_day is not null
-),
-
-runs as (
-    select r.job_name, r.ended_at, r.status = 'failed' as failed
+first_failures as (
+    select r.job_name, min(r.ended_at) as first_failed_at
     from fct_runs r
-    semi join candidate_days c on c.job_name = r.job_name and c.day = r.day
-    where r.status in ('completed', 'failed') and r.day >= $start and r.day < $end
-      and ($team::varchar is null or r.team = $team)
+    semi join first_failing_days f on f.job_name = r.job_name and f.day = r.day
+    where r.status = 'failed' and r.day >= $start and r.day < $end
+    group by r.job_name
 ),
 
-edges as (
-    select job_name, ended_at, failed
-    from (
-        select job_name, ended_at, failed,
-               lag(failed) over (partition by job_name order by ended_at, failed) as after_failure
-        from runs
-    )
-    where failed <> coalesce(after_failure, false)
-),
-
-incidents as (
-    select job_name, started_at, recovered_at
-    from (
-        select job_name, failed, ended_at as started_at,
-               lead(ended_at) over (partition by job_name order by ended_at, failed) as recovered_at
-        from edges
-    )
-    where failed
+period_incidents as (
+    select
+        i.job_name,
+        coalesce(f.first_failed_at, i.started_at) as started_at,
+        case when i.recovered_at < $end then i.recovered_at end as recovered_at
+    from incidents i
+    left join first_failures f on f.job_name = i.job_name and i.day < $start
+    where i.day >= $start or f.first_failed_at is not null
 )
 
 select
@@ -58,6 +42,6 @@ select
     count(recovered_at) as recovered,
     avg(epoch(recovered_at - started_at)) as mttr_s,
     max(epoch(recovered_at - started_at)) as max_ttr_s
-from incidents
+from period_incidents
 group by job_name
 order by mttr_s desc nulls first, job_name

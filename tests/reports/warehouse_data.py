@@ -165,7 +165,8 @@ def _one_run(job: Job, day: date, n: int, rng: random.Random, out: dict[str, lis
         run_id=run_id, job_name=job.name, job_type=job.job_type, team=job.team,
         trigger="schedule" if job.job_type == "system" else rng.choice(("schedule", "webhook", "manual")),
         status=status, priority=0, parent_run_id=None, root_run_id=run_id, queued_at=queued_at,
-        started_at=started_at, ended_at=clock, queue_wait_s=queue_wait, prep_s=prep,
+        preparing_at=queued_at + timedelta(seconds=queue_wait), started_at=started_at, ended_at=clock,
+        queue_wait_s=queue_wait, prep_s=prep,
         duration_s=round((clock - started_at).total_seconds(), 3), step_count=len(job.steps),
         failed_steps=totals["failed_steps"], step_retries=totals["retries"],
         input_tokens=totals["tokens_in"], output_tokens=totals["tokens_out"], cost_usd=round(totals["cost"], 6),
@@ -282,9 +283,16 @@ def _budget_status(con: duckdb.DuckDBPyConnection) -> None:
         from budgets b join spend s using (budget_name)""")
 
 
+# Built by the real model SQL over the rows above (int_as_of binds the refresh's clock).
+REPORT_MODELS = ("int_as_of", "agg_step_daily", "agg_retry_daily", "fct_incidents")
+
+
 def build_warehouse(path: Path, seed: int = 20261129) -> Path:
-    """Write the fixture warehouse to ``path`` (a new DuckDB file) and return it."""
+    """Write the fixture warehouse to ``path`` (a new DuckDB file named warehouse.duckdb) and return it."""
     import pyarrow as pa
+
+    from pipelines.home import resolve_home
+    from pipelines.models.refresh import refresh
 
     rows = generate_rows(seed)
     signatures = pa.Table.from_pylist([
@@ -305,4 +313,6 @@ def build_warehouse(path: Path, seed: int = 20261129) -> Path:
         con.execute("drop table calls")
     finally:
         con.close()
+    report = refresh(resolve_home(path.parent), models=REPORT_MODELS)
+    assert not report.failed_audits, report.failed_audits
     return path
