@@ -18,7 +18,7 @@ from typing import Iterable
 
 from pipelines.home import Home, resolve_home
 from pipelines.models import audits as model_audits
-from pipelines.models import runner, seeds, state
+from pipelines.models import chunked, runner, seeds, state
 from pipelines.models.catalog import Catalog, load_catalog
 from pipelines.models.runner import ModelResult
 from pipelines.models.warehouse import WAREHOUSE, refresh_connection, table_exists
@@ -52,9 +52,11 @@ def refresh(
     models: Iterable[str] | None = None,
     memory_limit: str | None = None,
     run_audits: bool = True,
+    chunk_bytes: int | None = None,
 ) -> RefreshReport:
-    """Refresh what is stale (everything with ``full``); ``models`` limits which tables are written."""
-    return _refresh(_home(home), full, None, models, memory_limit, run_audits)
+    """Refresh what is stale (everything with ``full``); ``models`` limits which tables are written.
+    A full refresh folds the run-keyed facts ``chunk_bytes`` of lake Parquet at a time."""
+    return _refresh(_home(home), full, None, models, memory_limit, run_audits, chunk_bytes)
 
 
 def refresh_days(
@@ -80,7 +82,7 @@ def models_version(catalog: Catalog, seed_fingerprint: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _refresh(home, full, forced_days, models, memory_limit, run_audits) -> RefreshReport:
+def _refresh(home, full, forced_days, models, memory_limit, run_audits, chunk_bytes=None) -> RefreshReport:
     started = time.perf_counter()
     catalog = load_catalog()
     persisted = [n for n in catalog.order if catalog.models[n].persisted]
@@ -93,10 +95,12 @@ def _refresh(home, full, forced_days, models, memory_limit, run_audits) -> Refre
         fingerprints = state.lake_fingerprints(home.lake)
         full = full or _needs_full(con, selected, version)
         changed = forced_days if forced_days is not None else state.changed_days(con, fingerprints)
+        chunked.drop_leftovers(con)
+        staged = _stage_full(con, home, catalog, selected, reference, chunk_bytes) if full else []
         con.execute("begin transaction")
         try:
             seeds.write_seeds(con, reference)
-            report = _materialize(con, home, catalog, selected, full, changed)
+            report = _materialize(con, home, catalog, selected, full, changed, staged)
             if complete and report.mode != "up_to_date":
                 state.record_days(con, fingerprints, None if full else changed)
                 state.set_setting(con, VERSION_KEY, version)
@@ -134,10 +138,19 @@ def _needs_full(con, selected: list[str], version: str) -> bool:
     return not all(table_exists(con, name) for name in selected)
 
 
-def _materialize(con, home: Home, catalog: Catalog, selected: list[str], full: bool, changed: set[str]) -> RefreshReport:
+def _stage_full(con, home: Home, catalog: Catalog, selected: list[str], reference, chunk_bytes: int | None):
+    """The run-keyed facts of a full refresh, staged chunk by chunk outside its transaction
+    (see pipelines/models/chunked.py); the seeds they read are written first."""
+    con.execute(f"use {WAREHOUSE}")
+    seeds.write_seeds(con, reference)
+    return runner.stage_full(con, home.lake, catalog, selected, chunk_bytes or chunked.DEFAULT_CHUNK_BYTES)
+
+
+def _materialize(con, home: Home, catalog: Catalog, selected: list[str], full: bool, changed: set[str],
+                 staged: list[ModelResult]) -> RefreshReport:
     con.execute(f"use {WAREHOUSE}")
     if full:
-        results = runner.run_full(con, home.lake, catalog, selected)
+        results = runner.run_full(con, home.lake, catalog, selected, staged)
         return RefreshReport("full", sorted({d for _, d in state.lake_fingerprints(home.lake)}), 0, results)
     if not changed:
         return RefreshReport("up_to_date")

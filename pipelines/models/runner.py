@@ -1,6 +1,8 @@
 """Materializing the models on one refresh connection: full rebuilds and incremental merges.
 
-Full: every model is rebuilt from the whole lake (``create or replace table … as``).
+Full: every model is rebuilt from the whole lake (``create or replace table … as``); the
+run-keyed facts first, a few weeks of lake days at a time, into staging tables swapped in
+by the refresh's transaction (``chunked.py``).
 
 Incremental, given the lake days that changed:
 
@@ -25,13 +27,14 @@ Re-running the same days repeats the same deletes and inserts: idempotent by con
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
 from pipelines.lake import reader
+from pipelines.models import chunked
 from pipelines.models.catalog import CLOCK_MODEL, Catalog, Model
 from pipelines.models.state import MODELLED_TABLES
 from pipelines.models.warehouse import WAREHOUSE, table_exists
@@ -63,17 +66,56 @@ def create_views(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> list[Model
     return results
 
 
-def run_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str]) -> list[ModelResult]:
-    """Rebuild ``selected`` persisted models from the whole lake, in dependency order."""
+def stage_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str],
+               chunk_bytes: int = chunked.DEFAULT_CHUNK_BYTES) -> list[ModelResult]:
+    """Before a full refresh's transaction: build the selected run-keyed facts a few weeks of
+    lake days at a time (``chunk_bytes`` of Parquet) into staging tables that ``run_full``
+    swaps in. Nothing is staged (and ``run_full`` rebuilds them whole) when the lake is
+    one chunk or they read other persisted models."""
+    run_keyed = _chunkable(catalog, selected)
+    chunks = chunked.plan_chunks(lake, chunk_bytes) if run_keyed else []
+    if len(chunks) < 2:
+        return []
+    seconds = chunked.build(con, lake, catalog, run_keyed, chunks, create_views)
+    return [ModelResult(name, catalog.models[name].kind, "rebuilt", None, None, seconds[name]) for name in run_keyed]
+
+
+def run_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str],
+             staged: list[ModelResult] = ()) -> list[ModelResult]:
+    """Rebuild ``selected`` persisted models from the whole lake, in dependency order; the
+    ``staged`` ones (``stage_full``) are swapped in instead."""
     reader.connect(lake, con=con, tables=MODELLED_TABLES)
     results = create_views(con, catalog)
     con.execute(f"use {WAREHOUSE}")
+    swapped = {r.name: r for r in staged}
+    chunked.swap(con, list(swapped))
     _bind_kept_clock(con, selected, EPOCH)
     for name in selected:
-        results.append(_rebuild(con, catalog.models[name]))
+        if name in swapped:
+            rows = _count(con, f"{WAREHOUSE}.{name}")
+            results.append(replace(swapped[name], rows=rows, rows_written=rows))
+        else:
+            results.append(_rebuild(con, catalog.models[name]))
         if name == CLOCK_MODEL:
             bind_clock(con, EPOCH)
     return results
+
+
+def _chunkable(catalog: Catalog, selected: list[str]) -> list[str]:
+    """The selected run-keyed models, when they read nothing persisted but each other
+    (through views): they can then be built first, chunk by chunk; else none."""
+    run_keyed = [n for n in selected if catalog.models[n].kind == "incremental_by_run"]
+
+    def reads_only_run_keyed(name: str) -> bool:
+        for dep in catalog.upstream_models(name):
+            model = catalog.models[dep]
+            if model.kind == "view" and not reads_only_run_keyed(dep):
+                return False
+            if model.kind != "view" and dep not in run_keyed:
+                return False
+        return True
+
+    return run_keyed if all(reads_only_run_keyed(n) for n in run_keyed) else []
 
 
 def bind_clock(con: duckdb.DuckDBPyConnection, refresh_from: date | None) -> None:

@@ -32,6 +32,21 @@ def lake_fingerprints(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> 
     return out
 
 
+def day_bytes(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> dict[str, int]:
+    """Bytes of Parquet per lake day (compacted and landing files of ``tables``), from ``stat`` alone."""
+    out: dict[str, int] = {}
+    for table in tables:
+        for root in (lake / "tables" / table, lake / "landing" / table):
+            for day in inventory.days(root.parent, table):
+                try:
+                    sizes = [e.stat().st_size for e in os.scandir(root / f"date={day}")
+                             if e.name.endswith(".parquet") and not e.name.startswith(".")]
+                except FileNotFoundError:
+                    continue
+                out[day] = out.get(day, 0) + sum(sizes)
+    return out
+
+
 def _day_fingerprint(lake: Path, table: str, day: str) -> str:
     digest = hashlib.sha256()
     manifest = inventory.table_day_dir(lake, table, day) / inventory.MANIFEST
