@@ -1,9 +1,9 @@
 -- The steps that cost the most in the current period (agg_step_daily): candidates for a cheaper
--- model or smaller prompts. Attempts are those with a model cost; tokens are all the step's.
+-- model or smaller prompts. Attempts and tokens are those of the attempts with a model cost.
 select
     job_name, step_key,
     sum(costed_attempts) as attempts,
-    sum(input_tokens) + sum(output_tokens) as tokens,
+    sum(costed_tokens) as tokens,
     sum(cost_usd) as cost_usd,
     sum(cost_usd) / sum(costed_attempts) as cost_per_attempt_usd,
     nullif(sum(failed_cost_usd), 0) as wasted_usd

@@ -131,7 +131,7 @@ def test_agg_step_daily_per_day_job_and_step(four_days):
     assert (extract["total_duration_s"], extract["failed_duration_s"]) == (120, 50)
     assert (extract["cpu_attempts"], extract["total_cpu_s"], extract["avg_cpu_s"]) == (1, 4, 4)
     assert (extract["memory_attempts"], extract["max_peak_rss_mb"], extract["avg_peak_rss_mb"]) == (1, 300, 300)
-    assert (extract["costed_attempts"], extract["input_tokens"], extract["output_tokens"]) == (2, 1_500_000, 0)
+    assert (extract["costed_attempts"], extract["costed_tokens"], extract["input_tokens"]) == (2, 1_500_000, 1_500_000)
     assert (extract["cost_usd"], extract["failed_cost_usd"]) == (pytest.approx(1.5), pytest.approx(0.5))
     load = got[("2024-11-04", "load")]
     assert (load["attempts"], load["p50_duration_s"], load["p95_duration_s"]) == (2, 22.5, 24.75)
