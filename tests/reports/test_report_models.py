@@ -155,3 +155,15 @@ def test_cost_report_shows_the_waste_and_step_cost_of_the_models(build, con):
             "select sum(cost_usd), sum(costed_attempts) from agg_step_daily "
             "where day >= ? and day < ? and job_name = ? and step_key = ?", [*WEEK, row["job_name"], row["step_key"]]).fetchone()
         assert (row["cost_usd"], row["attempts"]) == (pytest.approx(cost), attempts)
+
+
+def test_a_warehouse_refreshed_before_these_models_says_to_refresh(build, warehouse):
+    from reports.errors import ReportError
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("drop table fct_incidents")
+    con.execute("create schema other")
+    con.execute("create table other.fct_incidents as select 1 as x")  # not the model: another schema
+    con.close()
+    with pytest.raises(ReportError, match=r"no table fct_incidents; run `joblens refresh` first"):
+        build("reliability", "weekly")
