@@ -11,8 +11,7 @@ select
     sum(p95_queue_wait_s * runs) / nullif(sum(runs) filter (p95_queue_wait_s is not null), 0) as p95_queue_wait_s,
     sum(retries) as retries,
     coalesce(sum(cost_usd), 0) as cost_usd,
-    coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) as tokens,
-    count(distinct job_name) as jobs
+    coalesce(sum(input_tokens), 0) + coalesce(sum(output_tokens), 0) as tokens
 from agg_job_daily
 where day >= $prev_start and day < $end and ($team::varchar is null or team = $team)
 group by is_current
