@@ -40,8 +40,8 @@ def periods(con, teams=(None, "support")):
         for days in (1, 7, 30):
             end = start + timedelta(days=days)
             for team in teams:
-                yield dict(start=start, end=end, prev_start=start - (end - start), prev_end=start, team=team,
-                           limit=1000, min_change=0.25)
+                yield {"start": start, "end": end, "prev_start": start - (end - start), "prev_end": start,
+                       "team": team, "limit": 1000, "min_change": 0.25}
 
 
 def _same(a, b) -> bool:
@@ -80,7 +80,7 @@ def test_step_statistics_equal_the_raw_facts_and_one_day_percentiles_too(con):
 
 
 def test_longer_periods_weight_the_daily_step_percentiles_by_attempts(con):
-    params = dict(start=WEEK[0], end=WEEK[1], team=None)
+    params = {"start": WEEK[0], "end": WEEK[1], "team": None}
     rows = {(r["job_name"], r["step_key"]): r for r in fetch(con, query_text("steps"), params)}
     daily = con.execute("select job_name, step_key, attempts, p95_duration_s from agg_step_daily "
                         "where day >= ? and day < ?", list(WEEK)).fetchall()
