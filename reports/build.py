@@ -11,7 +11,7 @@ from reports.errors import ReportError
 from reports.kinds import cost, performance, reliability, summary
 from reports.model import Coverage, Note, Report, Section
 from reports.period import Period
-from reports.warehouse import ReportQueries, missing_tables
+from reports.warehouse import REQUIRED_TABLES, ReportQueries, missing_tables
 
 KINDS: dict[str, ModuleType] = {
     "summary": summary,
@@ -19,10 +19,6 @@ KINDS: dict[str, ModuleType] = {
     "performance": performance,
     "cost": cost,
 }
-REQUIRED_TABLES = (
-    "fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status",
-    "agg_step_performance", "agg_capacity", "agg_step_daily", "agg_retry_daily", "fct_incidents",
-)
 DEFAULT_DAGSTER_URL = "http://127.0.0.1:3000"
 
 

@@ -19,6 +19,12 @@ import duckdb
 from reports.errors import ReportError
 from reports.period import Period
 
+# The model tables the reports read (the report assets depend on these in Dagster).
+REQUIRED_TABLES = (
+    "fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status",
+    "agg_step_performance", "agg_capacity", "agg_step_daily", "agg_retry_daily", "fct_incidents",
+)
+
 _PARAM = re.compile(r"\$([a-z_]+)")
 
 

@@ -14,11 +14,11 @@ import dagster as dg
 from pydantic import Field
 
 from pipelines.models.resources import WarehouseResource
+from reports.warehouse import REQUIRED_TABLES
 
 GROUP = "reports"
 PERIODS = ("daily", "weekly", "monthly")
 KINDS = ("summary", "reliability", "performance", "cost")
-MODEL_DEPS = ("fct_runs", "fct_steps", "agg_job_daily", "agg_cost_daily", "failure_patterns", "budget_status")
 SCHEDULED_TIME_TAG = "dagster/scheduled_execution_time"
 
 
@@ -66,7 +66,7 @@ def build_report_asset(kind: str, period: str) -> dg.AssetsDefinition:
     @dg.asset(
         name=f"{period}_{kind}_report",
         group_name=GROUP,
-        deps=[dg.AssetKey(name) for name in MODEL_DEPS],
+        deps=[dg.AssetKey(name) for name in REQUIRED_TABLES],
         kinds={"html", "pdf"},
         description=f"The {period} {kind} report (HTML and PDF) of the last complete {period[:-2] if period != 'daily' else 'day'}.",
     )
