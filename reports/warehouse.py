@@ -16,8 +16,12 @@ from typing import Any, Iterator
 
 import duckdb
 
+from pipelines.duckdb_files import LOCK_MESSAGE, connect_file
 from reports.errors import ReportError
 from reports.period import Period
+
+# A full refresh of a year of history holds the warehouse ≈ 20 s.
+LOCK_WAIT_S = 120.0
 
 # The model tables the reports read (the report assets depend on these in Dagster).
 REQUIRED_TABLES = (
@@ -29,15 +33,17 @@ _PARAM = re.compile(r"\$([a-z_]+)")
 
 
 @contextmanager
-def open_warehouse(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection; the warehouse file is shared with the refresh."""
+def open_warehouse(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection. The warehouse file is shared with the refresh,
+    which holds it alone while it writes: wait up to ``wait_s`` for it to let go."""
     path = Path(path)
     if not path.exists():
         raise ReportError(f"warehouse {path} does not exist; run `joblens refresh` first")
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = connect_file(path, read_only=True, wait_s=wait_s)
     except duckdb.Error as exc:
-        raise ReportError(f"cannot open warehouse {path}: {exc}") from None
+        held = " (still held by another process after {:g} s: a refresh?)".format(wait_s) if LOCK_MESSAGE in str(exc) else ""
+        raise ReportError(f"cannot open warehouse {path}{held}: {str(exc).splitlines()[0]}") from None
     try:
         yield con
     finally:
