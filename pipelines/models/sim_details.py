@@ -12,7 +12,7 @@ from pipelines.models.sim_random import Draws, pick
 from pipelines.models.sim_rows import row_id, text, ts
 
 FAILED = ["failed", "up_for_retry"]
-_REDACTED_STEPS = ["fetch_ticket", "fetch_lead"]
+_REDACTED_STEPS = ["support_ticket_triage__normalize", "lead_enrichment__normalize"]
 
 
 @dataclass(frozen=True)

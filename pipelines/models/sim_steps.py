@@ -71,7 +71,7 @@ def plan_steps(runs: pl.DataFrame, steps: pl.DataFrame, scenarios: pl.DataFrame,
         hit = pl.col("hint").is_between(b.start, b.end, closed="left") & pl.col("kind").is_in(list(b.kinds))
         if b.job_name:
             hit = hit & (pl.col("job_name") == b.job_name)
-        rs = rs.with_columns(p=pl.when(hit).then(0.45).otherwise("p"),
+        rs = rs.with_columns(p=pl.when(hit).then(0.6).otherwise("p"),
                              scn=pl.when(hit).then(pl.lit(b.scenario, pl.Int32)).otherwise("scn"),
                              burst=pl.col("burst") | hit)
     new_scn = cat.ALL_SCENARIOS.index(cat.NEW_SCENARIO)
