@@ -1,9 +1,9 @@
-"""A full rebuild of the run-keyed facts a few weeks of lake days at a time.
+"""A full rebuild of the run-keyed facts, several weeks of lake days at a time.
 
 Folding every step event of the history at once needs a hash table of every attempt
 (≈ 2.5 GB for 10M step events), spills under the refresh's memory limit, and then sorts
 millions of wide rows by day. Folding a few weeks at a time keeps each fold in memory and
-each sort small; on 1M runs / 10M step events it is ≈ 2.5× faster (bench/README.md).
+each sort small (figures in bench/README.md).
 
 1. Plan: consecutive lake days, grouped so each chunk's Parquet (the modelled tables,
    compacted and landing) stays within a byte budget.
@@ -37,9 +37,11 @@ from pipelines.models.catalog import Catalog
 from pipelines.models.state import MODELLED_TABLES, day_bytes
 from pipelines.models.warehouse import WAREHOUSE
 
-# Parquet bytes of the modelled tables per chunk: at ~1.2 MB a day for ~2,700 runs a day,
-# 2–4 weeks, where the measured full rebuild was fastest (1 week: +35 %, 2 months: +20 %).
-DEFAULT_CHUNK_BYTES = 32 * 1024 * 1024
+# Parquet bytes of the modelled tables per chunk (≈ 7 weeks of 2,700 runs a day). A full
+# refresh of 1M runs took 25 s of query with 16 MB chunks, 17 s with 32 MB, 14.1 s with
+# 64 MB, 14.2–14.6 s with 128–256 MB (peak 950–1180 MB) and 16 s with 512 MB: smaller
+# chunks commit and write more often, bigger ones fold in more memory.
+DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
 BUILD_SUFFIX = "__build"
 
 
