@@ -5,12 +5,33 @@ connection, ``render_html``/``render_pdf`` draw it, ``generate_report`` does bot
 the files, ``deliver`` sends them through the notification channels.
 """
 
-from reports.build import KINDS, build_report
-from reports.delivery import deliver
-from reports.errors import ReportError
-from reports.period import Period, resolve_period
-from reports.publish import RenderedReport, generate_dashboard, generate_report
-from reports.render import render_html, render_pdf
+from importlib import import_module
+
+# Where each public name lives. They are imported on first use, so importing one light
+# module of the package (``reports.warehouse``, as the Dagster code location does) does not
+# load Altair, the chart engine and WeasyPrint.
+_EXPORTS = {
+    "KINDS": "reports.build",
+    "build_report": "reports.build",
+    "deliver": "reports.delivery",
+    "ReportError": "reports.errors",
+    "Period": "reports.period",
+    "resolve_period": "reports.period",
+    "RenderedReport": "reports.publish",
+    "generate_dashboard": "reports.publish",
+    "generate_report": "reports.publish",
+    "render_html": "reports.render",
+    "render_pdf": "reports.render",
+}
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'reports' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "KINDS",
