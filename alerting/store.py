@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
 from alerting.errors import AlertingError
+from pipelines.duckdb_files import connect_file
 
 SCHEMA = """
 create table if not exists alert_state (
@@ -87,16 +87,7 @@ def open_store(home_root: Path):
 
 
 def connect_waiting(path: Path, read_only: bool = False):
-    """``duckdb.connect`` that waits up to ``LOCK_WAIT_S`` while another process holds the file.
-
-    DuckDB allows one process per file while it writes: a sensor tick, a CLI call and a
-    model refresh take turns. Past the wait the lock error is raised as DuckDB gave it.
-    """
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    """``duckdb.connect`` that waits up to ``LOCK_WAIT_S`` while another process holds the file
+    (a sensor tick, a CLI call and a model refresh take turns); past the wait the lock error
+    is raised as DuckDB gave it."""
+    return connect_file(path, read_only=read_only, wait_s=LOCK_WAIT_S)

@@ -3,6 +3,9 @@
 DuckDB lets one process write a database file, and no other process open it meanwhile,
 not even read-only. JobLens keeps its connections short, so a conflicting lock is
 released within moments: wait for it with backoff instead of failing the step.
+
+The one lock-waiting open of JobLens: the reports and alerting libraries use it too, so
+this module imports nothing but DuckDB (and ``pipelines/__init__`` nothing at all).
 """
 
 from __future__ import annotations

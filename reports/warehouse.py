@@ -42,7 +42,7 @@ def open_warehouse(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[du
     try:
         con = connect_file(path, read_only=True, wait_s=wait_s)
     except duckdb.Error as exc:
-        held = " (still held by another process after {:g} s: a refresh?)".format(wait_s) if LOCK_MESSAGE in str(exc) else ""
+        held = f" (still held by another process after {wait_s:g} s: a refresh?)" if LOCK_MESSAGE in str(exc) else ""
         raise ReportError(f"cannot open warehouse {path}{held}: {str(exc).splitlines()[0]}") from None
     try:
         yield con

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli.app import _register, app
 from pipelines.errors import JoblensError
+from tests.duckdb_holder import holding
 
 
 @pytest.fixture
@@ -103,22 +104,10 @@ def test_a_channel_sends_attachments(channels_file, smtp_receiver, tmp_path):
 
 
 def test_a_busy_alert_store_is_a_one_line_error(joblens_home, monkeypatch):
-    import subprocess
-    import sys
-
     from alerting import store
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(60)",
-         str(store.alerts_db(joblens_home.root))],
-        stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with holding(store.alerts_db(joblens_home.root)):
         monkeypatch.setattr(store, "LOCK_WAIT_S", 0.3)
         with pytest.raises(store.AlertingError, match="alerts.duckdb: busy for 0s"):
             with store.open_store(joblens_home.root):
                 pass
-    finally:
-        holder.kill()
-        holder.wait()
