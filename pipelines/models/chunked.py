@@ -27,7 +27,8 @@ The result is the same rows as one big rebuild (tested with one day per chunk).
 from __future__ import annotations
 
 import time
-from datetime import date
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -43,6 +44,8 @@ from pipelines.models.warehouse import WAREHOUSE
 # chunks commit and write more often, bigger ones fold in more memory.
 DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024
 BUILD_SUFFIX = "__build"
+# runner.create_views, passed in: the runner calls this module
+CreateViews = Callable[[duckdb.DuckDBPyConnection, Catalog], object]
 
 
 def staging_name(name: str) -> str:
@@ -63,41 +66,52 @@ def plan_chunks(lake: Path, budget: int) -> list[list[str]]:
 
 
 def build(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, names: list[str],
-          chunks: list[list[str]], create_views) -> dict[str, float]:
+          chunks: list[list[str]], create_views: CreateViews) -> dict[str, float]:
     """Build the run-keyed models ``names`` (in dependency order) chunk by chunk into their
     staging tables; returns the query seconds spent per model."""
     seconds = dict.fromkeys(names, 0.0)
     con.execute("create or replace temp table chunk_runs (run_id varchar, chunk integer, first_day date, last_day date)")
     for index, days in enumerate(chunks):
-        reader.connect(lake, con=con, tables=MODELLED_TABLES, days=set(days))
-        create_views(con, catalog)
-        # one commit per chunk: one WAL sync, and never more than a chunk held uncommitted
-        con.execute("begin transaction")
-        noted = time.perf_counter()
-        _note_runs(con, index)
-        spent = {"": time.perf_counter() - noted}
-        for name in names:
-            started = time.perf_counter()
-            con.execute(f"create or replace temp table {name} as\n{catalog.models[name].sql}")
-            if index == 0:
-                con.execute(f"create or replace table {staging_name(name)} as select * from temp.{name} order by day")
-            else:
-                con.execute(f"insert into {staging_name(name)} by name select * from temp.{name} order by day")
-            spent[name] = time.perf_counter() - started
-        _drop_temp(con, names)
-        _commit(con, spent, seconds)
+        _fold(con, lake, set(days), catalog, names, create_views, _append(first=index == 0), seconds,
+              before=partial(_note_runs, con, index))
         faults.checkpoint("refresh.after_chunk")
     _rebuild_crossing_runs(con, lake, catalog, names, create_views, seconds)
-    con.execute("drop table if exists temp.chunk_runs")
+    _drop_temp(con, ["chunk_runs", "refresh_runs"])
     return seconds
 
 
-def _commit(con: duckdb.DuckDBPyConnection, spent: dict[str, float], seconds: dict[str, float]) -> None:
-    """Commit a chunk; the commit (it writes the rows) and the bookkeeping (``spent[""]``)
-    are shared among the models by the time each took."""
+def _append(first: bool) -> Callable[[str], list[str]]:
+    """A chunk's rows of a model onto its staging table (the first chunk creates it)."""
+    into = "create or replace table {} as" if first else "insert into {} by name"
+    return lambda name: [f"{into.format(staging_name(name))} select * from temp.{name} order by day"]
+
+
+def _fold(con: duckdb.DuckDBPyConnection, lake: Path, days: set[str], catalog: Catalog, names: list[str],
+          create_views: CreateViews, write: Callable[[str], list[str]], seconds: dict[str, float],
+          before: Callable[[], None] = lambda: None) -> None:
+    """One committed step: the lake views on ``days``, each model built into a temp table of its
+    own name (so fct_runs reads this window's fct_steps), then ``write(name)``'s statements.
+
+    One commit per window: one WAL sync, and never more than a window held uncommitted. The
+    commit (it writes the rows) and ``before`` are shared among the models by their time.
+    """
+    reader.connect(lake, con=con, tables=MODELLED_TABLES, days=days)
+    create_views(con, catalog)
+    started = time.perf_counter()
+    con.execute("begin transaction")
+    before()
+    shared = time.perf_counter() - started
+    spent = {}
+    for name in names:
+        started = time.perf_counter()
+        con.execute(f"create or replace temp table {name} as\n{catalog.models[name].sql}")
+        for statement in write(name):
+            con.execute(statement)
+        spent[name] = time.perf_counter() - started
+    _drop_temp(con, names)
     started = time.perf_counter()
     con.execute("commit")
-    shared = time.perf_counter() - started + spent.pop("", 0.0)
+    shared += time.perf_counter() - started
     total = sum(spent.values()) or 1.0
     for name, s in spent.items():
         seconds[name] += s + shared * s / total
@@ -111,7 +125,7 @@ def _note_runs(con: duckdb.DuckDBPyConnection, index: int) -> None:
     )
 
 
-def _rebuild_crossing_runs(con, lake: Path, catalog: Catalog, names: list[str], create_views,
+def _rebuild_crossing_runs(con, lake: Path, catalog: Catalog, names: list[str], create_views: CreateViews,
                            seconds: dict[str, float]) -> None:
     """Rebuild the runs seen in more than one chunk from all the days they span."""
     con.execute(
@@ -123,22 +137,15 @@ def _rebuild_crossing_runs(con, lake: Path, catalog: Catalog, names: list[str], 
         "select distinct cast(d.day as date) from temp.refresh_runs, "
         "generate_series(first_day, last_day, interval 1 day) as d(day)"
     ).fetchall()
-    days: set[date] = {r[0] for r in rows}
-    if not days:
+    if not rows:
         return
-    reader.connect(lake, con=con, tables=MODELLED_TABLES, days={d.isoformat() for d in days})
-    create_views(con, catalog)
-    con.execute("begin transaction")
-    spent = {}
-    for name in names:
-        started = time.perf_counter()
-        con.execute(f"create or replace temp table {name} as\n{catalog.models[name].sql}")
-        con.execute(f"delete from {staging_name(name)} where run_id in (select run_id from temp.refresh_runs)")
-        con.execute(f"insert into {staging_name(name)} by name select * from temp.{name} "
-                    "where run_id in (select run_id from temp.refresh_runs) order by day")
-        spent[name] = time.perf_counter() - started
-    _drop_temp(con, names)
-    _commit(con, spent, seconds)
+    crossing = "run_id in (select run_id from temp.refresh_runs)"
+
+    def replace(name: str) -> list[str]:
+        return [f"delete from {staging_name(name)} where {crossing}",
+                f"insert into {staging_name(name)} by name select * from temp.{name} where {crossing} order by day"]
+
+    _fold(con, lake, {r[0].isoformat() for r in rows}, catalog, names, create_views, replace, seconds)
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:

@@ -5,7 +5,9 @@
 first time, with ``full=True``, or after a model file or the price table changed, since
 history must then be recomputed or re-priced); ``refresh_days(home, days)`` recomputes
 the given lake days whether or not they changed. Everything one refresh writes commits
-in one transaction: a failure leaves the warehouse as it was.
+in one transaction: a failure leaves the warehouse as it was. Two things come first: the
+reference tables (seeds), and a full refresh's run-keyed facts, staged chunk by chunk under
+other names that the transaction swaps in (pipelines/models/chunked.py).
 """
 
 from __future__ import annotations
@@ -95,11 +97,11 @@ def _refresh(home, full, forced_days, models, memory_limit, run_audits, chunk_by
         fingerprints = state.lake_fingerprints(home.lake)
         full = full or _needs_full(con, selected, version)
         changed = forced_days if forced_days is not None else state.changed_days(con, fingerprints)
+        seeds.write_seeds(con, reference)
         chunked.drop_leftovers(con)
-        staged = _stage_full(con, home, catalog, selected, reference, chunk_bytes) if full else []
+        staged = runner.stage_full(con, home.lake, catalog, selected, chunk_bytes) if full else []
         con.execute("begin transaction")
         try:
-            seeds.write_seeds(con, reference)
             report = _materialize(con, home, catalog, selected, full, changed, staged)
             if complete and report.mode != "up_to_date":
                 state.record_days(con, fingerprints, None if full else changed)
@@ -136,14 +138,6 @@ def _needs_full(con, selected: list[str], version: str) -> bool:
     if state.setting(con, VERSION_KEY) != version:
         return True
     return not all(table_exists(con, name) for name in selected)
-
-
-def _stage_full(con, home: Home, catalog: Catalog, selected: list[str], reference, chunk_bytes: int | None):
-    """The run-keyed facts of a full refresh, staged chunk by chunk outside its transaction
-    (see pipelines/models/chunked.py); the seeds they read are written first."""
-    con.execute(f"use {WAREHOUSE}")
-    seeds.write_seeds(con, reference)
-    return runner.stage_full(con, home.lake, catalog, selected, chunk_bytes or chunked.DEFAULT_CHUNK_BYTES)
 
 
 def _materialize(con, home: Home, catalog: Catalog, selected: list[str], full: bool, changed: set[str],

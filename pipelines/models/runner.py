@@ -67,13 +67,13 @@ def create_views(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> list[Model
 
 
 def stage_full(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, selected: list[str],
-               chunk_bytes: int = chunked.DEFAULT_CHUNK_BYTES) -> list[ModelResult]:
+               chunk_bytes: int | None = None) -> list[ModelResult]:
     """Before a full refresh's transaction: build the selected run-keyed facts a few weeks of
     lake days at a time (``chunk_bytes`` of Parquet) into staging tables that ``run_full``
     swaps in. Nothing is staged (and ``run_full`` rebuilds them whole) when the lake is
     one chunk or they read other persisted models."""
     run_keyed = _chunkable(catalog, selected)
-    chunks = chunked.plan_chunks(lake, chunk_bytes) if run_keyed else []
+    chunks = chunked.plan_chunks(lake, chunk_bytes or chunked.DEFAULT_CHUNK_BYTES) if run_keyed else []
     if len(chunks) < 2:
         return []
     seconds = chunked.build(con, lake, catalog, run_keyed, chunks, create_views)

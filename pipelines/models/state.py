@@ -33,17 +33,14 @@ def lake_fingerprints(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> 
 
 
 def day_bytes(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> dict[str, int]:
-    """Bytes of Parquet per lake day (compacted and landing files of ``tables``), from ``stat`` alone."""
+    """Bytes of Parquet per lake day in ``tables`` (compacted and landing files, from ``stat``;
+    files awaiting deletion count too: it sizes work, it is not a record)."""
     out: dict[str, int] = {}
     for table in tables:
-        for root in (lake / "tables" / table, lake / "landing" / table):
-            for day in inventory.days(root.parent, table):
-                try:
-                    sizes = [e.stat().st_size for e in os.scandir(root / f"date={day}")
-                             if e.name.endswith(".parquet") and not e.name.startswith(".")]
-                except FileNotFoundError:
-                    continue
-                out[day] = out.get(day, 0) + sum(sizes)
+        for root in (lake / "tables", lake / "landing"):
+            for day in inventory.days(root, table):
+                files = inventory.parquet_files(root / table / f"date={day}")
+                out[day] = out.get(day, 0) + sum(p.stat().st_size for p in files)
     return out
 
 
@@ -96,8 +93,8 @@ def record_days(con: duckdb.DuckDBPyConnection, current: dict[tuple[str, str], s
 
 
 def setting(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute(f"select value from {SCHEMA}.settings where key = ?", [key]).fetchone()
-    return row[0] if row else None
+    rows = con.execute(f"select value from {SCHEMA}.settings where key = ?", [key]).fetchall()
+    return rows[0][0] if rows else None
 
 
 def set_setting(con: duckdb.DuckDBPyConnection, key: str, value: str) -> None:

@@ -71,8 +71,8 @@ def _connect(home: Home, config: dict, read_only: bool) -> duckdb.DuckDBPyConnec
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str, catalog: str = WAREHOUSE) -> bool:
-    row = con.execute(
+    rows = con.execute(
         "select count(*) from duckdb_tables() where database_name = ? and schema_name = 'main' and table_name = ?",
         [catalog, name],
-    ).fetchone()
-    return bool(row[0])
+    ).fetchall()
+    return bool(rows[0][0])
