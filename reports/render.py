@@ -13,12 +13,20 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from reports.formatting import format_change, format_value, short_run_id
 from reports.model import Chart, Metric, Note, Report, Table
 
 _SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^"()]+)')
+_BREAK_AFTER = re.compile(r"([_.]+)")
+
+
+def breakable(text: str) -> Markup:
+    """``text`` escaped, with a line-break opportunity after each underscore or dot:
+    a job or step key (``workflow__lead_enrichment``) then wraps at its parts in a narrow
+    table column instead of pushing the table past the page's edge."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(text))))
 
 
 @lru_cache(maxsize=1)
@@ -33,6 +41,7 @@ def environment() -> jinja2.Environment:
     env.filters["fmt"] = format_value
     env.filters["change"] = format_change
     env.filters["short_run_id"] = short_run_id
+    env.filters["breakable"] = breakable
     env.tests.update(
         metric=lambda b: isinstance(b, Metric),
         table=lambda b: isinstance(b, Table),

@@ -70,6 +70,14 @@ def test_a_job_named_like_a_tag_is_shown_not_run(build, data):
         assert "<b>negative</b>" not in html
 
 
+def test_job_and_step_keys_can_wrap_at_their_underscores(build):
+    """A long key in a table cell breaks at its parts instead of widening the table past the
+    page; the text a reader sees (and copies) is unchanged."""
+    html = render_html(build("summary", "weekly"))
+    assert '<td class="text">summarize_<wbr>tickets</td>' in html
+    assert "summarize_tickets" in html.replace("<wbr>", "")
+
+
 def test_team_scope_keeps_only_the_teams_jobs(build, warehouse):
     report = build("summary", "weekly", team="support")
     jobs = {r["job_name"] for r in _table(report, "Jobs").rows}
