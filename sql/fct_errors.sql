@@ -68,7 +68,7 @@ final as (
         step_key,
         attempt,
         ts,
-        cast(ts as date) as day,
+        utc_date(ts) as day,
         error_class,
         error_code,
         transient,

@@ -95,7 +95,7 @@ final as (
         streaks.last_failed_at,
         recoveries.recovered_at,
         recoveries.recovery_run_id,
-        epoch(recoveries.recovered_at - streaks.started_at) as time_to_recover_s,
+        seconds_between(streaks.started_at, recoveries.recovered_at) as time_to_recover_s,
         streaks.day,
         streaks.last_failed_day,
         coalesce(recoveries.recovery_day, clock.as_of_day) as last_day

@@ -92,10 +92,10 @@ final as (
         lifecycle.preparing_at,
         lifecycle.started_at,
         lifecycle.ended_at,
-        epoch(coalesce(lifecycle.preparing_at, lifecycle.started_at)
-            - coalesce(lifecycle.queued_at, lifecycle.first_seen_at)) as queue_wait_s,
-        epoch(lifecycle.started_at - lifecycle.preparing_at) as prep_s,
-        epoch(lifecycle.ended_at - lifecycle.started_at) as duration_s,
+        seconds_between(coalesce(lifecycle.queued_at, lifecycle.first_seen_at),
+            coalesce(lifecycle.preparing_at, lifecycle.started_at)) as queue_wait_s,
+        seconds_between(lifecycle.preparing_at, lifecycle.started_at) as prep_s,
+        seconds_between(lifecycle.started_at, lifecycle.ended_at) as duration_s,
         coalesce(step_totals.step_count, 0) as step_count,
         coalesce(step_totals.failed_steps, 0) as failed_steps,
         coalesce(step_totals.step_retries, 0) as step_retries,
@@ -106,7 +106,7 @@ final as (
             as error_code,
         case when coalesce(lifecycle.terminal_status, '') <> 'completed' then root_failures.signature end
             as error_signature,
-        cast(coalesce(lifecycle.ended_at, lifecycle.queued_at, lifecycle.first_seen_at) as date) as day
+        utc_date(coalesce(lifecycle.ended_at, lifecycle.queued_at, lifecycle.first_seen_at)) as day
     from lifecycle
     left join step_totals on step_totals.run_id = lifecycle.run_id
     left join call_totals on call_totals.run_id = lifecycle.run_id

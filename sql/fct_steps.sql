@@ -67,7 +67,7 @@ final as (
         coalesce(attempt_usage.output_tokens, 0) as output_tokens,
         coalesce(attempt_usage.cost_usd, 0) as cost_usd,
         attempts.error_code,
-        cast(coalesce(attempts.started_at, attempts.ended_at, attempts.first_seen_at) as date) as day
+        utc_date(coalesce(attempts.started_at, attempts.ended_at, attempts.first_seen_at)) as day
     from attempts
     left join attempt_usage
         on attempt_usage.run_id = attempts.run_id

@@ -34,7 +34,7 @@ final as (
         coalesce(close_status, 'running') as status,
         started_at,
         ended_at,
-        coalesce(reported_duration_s, epoch(ended_at - started_at)) as duration_s,
+        coalesce(reported_duration_s, seconds_between(started_at, ended_at)) as duration_s,
         wait_before_s,
         cpu_s,
         peak_rss_mb,

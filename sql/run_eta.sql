@@ -50,7 +50,7 @@ finished_steps as (
     from steps
     semi join open_runs on open_runs.run_id = steps.run_id
     -- no attempt starts before its run was queued: only recent row groups are read
-    where steps.day >= (select min(cast(queued_at as date)) - 1 from open_runs)
+    where steps.day >= (select min(utc_date(queued_at)) - 1 from open_runs)
         and steps.status in ('completed', 'skipped')
 ),
 
@@ -85,7 +85,7 @@ estimates as (
         coalesce(progress.steps_done, 0) as steps_done,
         progress.steps_remaining,
         coalesce(progress.share_done, 0) as share_done,
-        epoch(clock.as_of - coalesce(open_runs.started_at, open_runs.queued_at)) as elapsed_s,
+        seconds_between(coalesce(open_runs.started_at, open_runs.queued_at), clock.as_of) as elapsed_s,
         case when open_runs.status = 'queued' then greatest(open_runs.queued_at
             + to_seconds(coalesce(history_runs.p50_queue_wait_s, 0)), clock.as_of)
             else coalesce(open_runs.started_at, open_runs.preparing_at) end as expected_start_p50,

@@ -10,7 +10,7 @@ final as (
         id as call_id,
         run_id,
         ts,
-        cast(ts as date) as day,
+        utc_date(ts) as day,
         coalesce(job_name, 'unknown') as job_name,
         step_key,
         provider,

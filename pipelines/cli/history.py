@@ -61,6 +61,7 @@ def ensure_models(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     """Make each model in ``names`` queryable: the warehouse table, else a temp view over the lake."""
     from pipelines.models import seeds
     from pipelines.models.catalog import SEED_TABLES, load_catalog
+    from pipelines.models.warehouse import define_macros
 
     catalog = load_catalog()
     wanted = [n for n in names if not has_table(con, n)]
@@ -72,6 +73,7 @@ def ensure_models(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     for name, table in seeds.seed_tables().items():
         if name in SEED_TABLES and not has_table(con, name):
             con.register(name, table)
+    define_macros(con)
     for name in catalog.closure({n for n in wanted if n in catalog.models}):
         if not has_table(con, name):
             con.execute(f"create or replace temp view {name} as\n{catalog.models[name].sql}")
