@@ -82,10 +82,11 @@ def write_manifest(day_dir: Path, manifest: DayManifest) -> None:
 
 def days(root: Path, table: str) -> list[str]:
     """The ``date=`` partitions of ``table`` under ``root`` (landing or tables), sorted."""
-    base = root / table
-    if not base.is_dir():
+    try:
+        with os.scandir(root / table) as entries:  # d_type, no stat per partition
+            return sorted(e.name.removeprefix("date=") for e in entries if e.name.startswith("date=") and e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p.name.removeprefix("date=") for p in base.iterdir() if p.is_dir() and p.name.startswith("date="))
 
 
 def parquet_files(day_dir: Path) -> list[Path]:

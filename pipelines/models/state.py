@@ -27,8 +27,9 @@ def lake_fingerprints(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> 
     """``(table, day) -> fingerprint`` for every day partition present in the lake."""
     out = {}
     for table in tables:
-        for day in sorted(set(inventory.days(lake / "tables", table)) | set(inventory.days(lake / "landing", table))):
-            out[(table, day)] = _day_fingerprint(lake, table, day)
+        landing = set(inventory.days(lake / "landing", table))
+        for day in sorted(set(inventory.days(lake / "tables", table)) | landing):
+            out[(table, day)] = _day_fingerprint(lake, table, day, day in landing)
     return out
 
 
@@ -44,7 +45,7 @@ def day_bytes(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> dict[str
     return out
 
 
-def _day_fingerprint(lake: Path, table: str, day: str) -> str:
+def _day_fingerprint(lake: Path, table: str, day: str, has_landing: bool) -> str:
     digest = hashlib.sha256()
     manifest = inventory.table_day_dir(lake, table, day) / inventory.MANIFEST
     try:
@@ -55,7 +56,7 @@ def _day_fingerprint(lake: Path, table: str, day: str) -> str:
     landing = lake / "landing" / table / f"date={day}"
     try:
         entries = sorted((e.name, e.stat().st_size) for e in os.scandir(landing) if e.name.endswith(".parquet")
-                         and not e.name.startswith("."))
+                         and not e.name.startswith(".")) if has_landing else []
     except FileNotFoundError:
         entries = []
     for name, size in entries:
