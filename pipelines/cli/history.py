@@ -4,7 +4,8 @@
 there is no warehouse yet) and adds a view per lake table. ``ensure_models`` makes model
 tables such as ``fct_runs`` resolvable even before any refresh: a model the warehouse
 lacks becomes a temporary view built from the same ``sql/*.sql`` files the refresh
-runs, over the lake views. One definition of a run, whichever way it is read.
+runs, over the lake views. One definition of a run, whichever way it is read. The
+connection has the macros model SQL calls (``utc_date``, ``seconds_between``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pipelines.duckdb_files import connect_file
 from pipelines.errors import JoblensError
 from pipelines.home import Home
 from pipelines.lake import reader
+from pipelines.models.warehouse import define_macros
 
 # A refresh holds the warehouse for seconds at most; wait that long rather than fail.
 WAREHOUSE_WAIT_S = 15.0
@@ -39,6 +41,7 @@ def open_history(home: Home, days: set[str] | None = None) -> Iterator[duckdb.Du
         con = duckdb.connect()
     try:
         con.execute("set TimeZone = 'UTC'")
+        define_macros(con)  # model SQL calls them; ad-hoc SQL may too
         reader.connect(home.lake, con=con, days=days)
         yield con
     finally:
@@ -61,7 +64,6 @@ def ensure_models(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     """Make each model in ``names`` queryable: the warehouse table, else a temp view over the lake."""
     from pipelines.models import seeds
     from pipelines.models.catalog import SEED_TABLES, load_catalog
-    from pipelines.models.warehouse import define_macros
 
     catalog = load_catalog()
     wanted = [n for n in names if not has_table(con, n)]
@@ -73,7 +75,6 @@ def ensure_models(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     for name, table in seeds.seed_tables().items():
         if name in SEED_TABLES and not has_table(con, name):
             con.register(name, table)
-    define_macros(con)
     for name in catalog.closure({n for n in wanted if n in catalog.models}):
         if not has_table(con, name):
             con.execute(f"create or replace temp view {name} as\n{catalog.models[name].sql}")

@@ -201,3 +201,10 @@ def test_export_bad_input(home, capsys, tmp_path):
     code, _, err = cli(capsys, "export", "ref_error_codes", "--since", "7d", "--out", str(tmp_path / "x.csv"))
     assert code == 1 and "no time column" in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_sql_has_the_models_time_macros(home, capsys):
+    query = ("select utc_date(min(ts)) = cast(min(ts) as date) as same_day, "
+             "seconds_between(min(ts), max(ts)) = (epoch_us(max(ts)) - epoch_us(min(ts))) / 1e6 as same_span from runs")
+    code, out, _ = cli(capsys, "sql", query, "-F", "json")
+    assert code == 0 and json.loads(out) == [{"same_day": True, "same_span": True}]
