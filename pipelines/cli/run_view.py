@@ -1,10 +1,22 @@
-"""Printing one run's record (``joblens jobs show``): Rich panels and tables, or one JSON document."""
+"""Printing one run's record (``joblens jobs show``): Rich panels and tables, or one JSON document.
+
+The tables fit the console. Numbers and times stay whole (numbers right-aligned);
+identifiers such as ``document_summarization__summarize`` wrap only after an underscore,
+dot or dash; prose wraps anywhere. A section whose times all fall on one date shows the
+clock only and names the date in its title. When a section's complete table is wider than
+the console, its lower-value columns are left out, last resort first, and one line under
+the table names them and the width that shows them all.
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 import sys
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pipelines.cli.output import Format, _plain
@@ -14,8 +26,24 @@ TITLES = {
     "timeline": "Lifecycle", "steps": "Steps (one row per attempt)", "errors": "Errors", "logs": "Logs",
     "snapshots": "Data snapshots", "model_calls": "Model calls and cost", "resources": "Resource use",
 }
+SECTIONS = ("timeline", "steps", "errors", "logs", "snapshots", "model_calls", "resources")
+# A pipe or a file has no width of its own: it gets $COLUMNS when set, else at least this.
+PIPE_WIDTH = 140
+# Left out in this order, only as many as the console's width needs. A step's tokens, cost,
+# CPU and memory are also in "Model calls and cost" and "Resource use" (per step, not per attempt).
+NARROW_OMIT = {
+    "steps": ("ended_at", "cpu_s", "peak_rss_mb", "input_tokens", "output_tokens", "cost_usd", "started_at"),
+    "errors": ("signature", "transient", "error_class", "ts"),
+    "logs": ("redacted_fields", "kind", "fields", "ts"),
+    "snapshots": ("content_hash", "redacted_fields", "byte_count", "ts"),
+    "model_calls": ("cached_input_tokens", "provider", "operation", "failed_calls"),
+    "resources": ("cpu_s",),
+}
 _ERROR_DETAIL = {"stack_trace", "remediation", "doc_url"}
-_WIDE = {"message", "fields", "preview", "stack_trace", "remediation"}
+_PROSE = {"message", "fields", "preview", "stack_trace", "remediation"}
+_PROSE_WIDEST, _PROSE_NARROWEST = 60, 14
+_PART_WIDEST = 20  # a longer unbroken part (a hash) folds
+_PARTS = re.compile(r"[^_.-]*[_.-]+|[^_.-]+")
 
 
 def as_document(run_id: str, record: Record) -> dict[str, Any]:
@@ -38,25 +66,170 @@ def render(run_id: str, record: Record, fmt: Format) -> None:
             writer.writerow(columns)
             writer.writerows([[_plain(v) for v in row] for row in rows])
     else:
-        _render_rich(run_id, record)
+        _render_rich(run_id, record, _console())
 
 
-def _render_rich(run_id: str, record: Record) -> None:
+def _console():
+    """A terminal at its own width; a pipe or file at ``$COLUMNS`` when set, else wide enough for whole tables."""
     from rich.console import Console
+
+    console = Console()
+    if console.is_terminal or os.environ.get("COLUMNS", "").isdigit():
+        return console
+    return Console(width=max(PIPE_WIDTH, console.width))
+
+
+def _render_rich(run_id: str, record: Record, console) -> None:
     from rich.panel import Panel
 
-    console = Console(width=max(140, Console().width))
     console.print(Panel(_summary(record["run"]), title=f"run {run_id}", expand=False))
-    for name in ("timeline", "steps", "errors", "logs", "snapshots", "model_calls", "resources"):
+    for name in SECTIONS:
         columns, rows = record[name]
         if not rows:
             console.print(f"[dim]{TITLES[name]}: none recorded[/dim]")
             continue
         shown = [c for c in columns if not (name == "errors" and c in _ERROR_DETAIL)]
-        console.print(_table(TITLES[name], columns, shown, rows))
+        table, omitted, complete = _fitted(name, columns, shown, rows, console.width)
+        console.print(table)
+        if omitted:
+            console.print(f"[dim]narrow terminal: {', '.join(omitted)} not shown; "
+                          f"widen to {complete} columns or use --format json[/dim]")
         if name == "errors":
             for row in rows:
                 console.print(_error_panel(dict(zip(columns, row))))
+
+
+def _fitted(name: str, columns: list[str], shown: list[str], rows: list[tuple], width: int):
+    """The section's table within ``width``: (table, the columns left out, the width the complete table needs)."""
+    day = _one_day(rows)
+    layout = [_Column(c, [row[columns.index(c)] for row in rows], day) for c in shown]
+    complete = _narrowest(layout)
+    omitted: list[str] = []
+    for column in NARROW_OMIT.get(name, ()):
+        if _narrowest(layout) <= width:
+            break
+        omitted += [c.name for c in layout if c.name == column]
+        layout = [c for c in layout if c.name != column]
+    title = TITLES[name] if day is None else f"{TITLES[name]} · {day}"
+    return _table(title, layout, _widths(layout, width)), omitted, complete
+
+
+class _Column:
+    """One column's cells as text, what kind they are, and the narrowest and widest it lays out."""
+
+    def __init__(self, name: str, values: list, day: str | None) -> None:
+        present = [v for v in values if v is not None]
+        self.name = name
+        self.texts = [_cell(v, day) for v in values]
+        if name in _PROSE:
+            self.kind = "prose"
+        elif not present:
+            self.kind = "empty"
+        elif all(isinstance(v, (int, float, Decimal)) and not isinstance(v, bool) for v in present):
+            self.kind = "number"
+        elif all(isinstance(v, datetime) for v in present):
+            self.kind = "time"
+        else:
+            self.kind = "identifier"
+        if self.whole:
+            self.narrowest = self.widest = max([_Identifier(name, header=True).widest] + [len(t) for t in self.texts])
+        elif self.kind == "prose":
+            self.widest = min(_PROSE_WIDEST, max(len(line) for t in [name, *self.texts] for line in t.splitlines() or [""]))
+            self.narrowest = min(_PROSE_NARROWEST, self.widest)
+        else:
+            self.narrowest = min(_PART_WIDEST, max(_Identifier(t).narrowest for t in [name, *self.texts]))
+            self.widest = max(len(t) for t in [name, *self.texts])
+
+    @property
+    def whole(self) -> bool:
+        return self.kind in ("number", "time", "empty")
+
+
+def _overhead(count: int) -> int:
+    return 2 * (count - 1)  # a space of padding and one of border between columns, none at the edges
+
+
+def _narrowest(layout: list[_Column]) -> int:
+    return sum(c.narrowest for c in layout) + _overhead(len(layout))
+
+
+def _widths(layout: list[_Column], width: int) -> list[int | None]:
+    """Each column's width when the table must be narrower than its widest (else Rich's own)."""
+    if sum(c.widest for c in layout) + _overhead(len(layout)) <= width:
+        return [None] * len(layout)
+    widths = [c.narrowest for c in layout]
+    spare = max(0, width - _narrowest(layout))
+    # Identifiers first, the shortest first, each whole or not at all: one line of a step key
+    # or an error code reads better than a few more letters; prose shares what is left.
+    for i in sorted(range(len(layout)), key=lambda i: layout[i].widest):
+        if layout[i].kind == "identifier" and layout[i].widest - widths[i] <= spare:
+            spare -= layout[i].widest - widths[i]
+            widths[i] = layout[i].widest
+    prose = [i for i, c in enumerate(layout) if c.kind == "prose"]
+    for rank, i in enumerate(sorted(prose, key=lambda i: layout[i].widest)):
+        grant = min(layout[i].widest - widths[i], spare // (len(prose) - rank))
+        widths[i] += grant
+        spare -= grant
+    return widths
+
+
+def _table(title: str, layout: list[_Column], widths: list[int | None]):
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False,
+                  collapse_padding=True)
+    for column, width in zip(layout, widths):
+        header = _Identifier(column.name, header=column.whole)
+        table.add_column(header, justify="right" if column.kind == "number" else "left", width=width,
+                         no_wrap=column.whole, overflow="ellipsis" if column.whole else "fold",
+                         max_width=_PROSE_WIDEST if column.kind == "prose" else None)
+    for i in range(len(layout[0].texts)):
+        table.add_row(*[_Identifier(c.texts[i]) if c.kind == "identifier" else Text(c.texts[i]) for c in layout])
+    return table
+
+
+class _Identifier:
+    """Text that wraps only after an underscore, dot or dash; a part wider than the column folds.
+
+    As a header over numbers or times it takes two lines when that saves width
+    (``wait_`` / ``before_s``), so a column of short numbers stays narrow.
+    """
+
+    def __init__(self, text: str, header: bool = False) -> None:
+        self.text = text
+        self.parts = _PARTS.findall(text) or [""]
+        self.narrowest = max(len(p) for p in self.parts)
+        self.widest = len(text)
+        if header:
+            two_lines = next(w for w in range(self.narrowest, len(text) + 1) if len(self.lines(w)) <= 2)
+            self.widest = len(text) if len(text) - two_lines <= 2 else two_lines
+
+    def lines(self, width: int) -> list[str]:
+        lines = [""]
+        for part in self.parts:
+            if lines[-1] and len(lines[-1]) + len(part) > width:
+                lines.append("")
+            lines[-1] += part
+        width = max(width, 1)
+        return [line[i:i + width] for line in lines for i in range(0, max(len(line), 1), width)]
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        return Measurement(min(self.narrowest, _PART_WIDEST), self.widest).with_maximum(options.max_width)
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text
+
+        yield Text("\n".join(self.lines(options.max_width)))
+
+
+def _one_day(rows: list[tuple]) -> str | None:
+    """The one date (and zone) all the section's times fall on, if there is one."""
+    days = {v.strftime("%Y-%m-%d %Z").strip() for row in rows for v in row if isinstance(v, datetime)}
+    return days.pop() if len(days) == 1 else None
 
 
 def _error_panel(error: dict):
@@ -70,6 +243,8 @@ def _error_panel(error: dict):
 
 
 def _summary(run: tuple[list[str], list[tuple]]) -> str:
+    from rich.markup import escape
+
     columns, rows = run
     if not rows:
         return "not in the models yet"
@@ -81,27 +256,16 @@ def _summary(run: tuple[list[str], list[tuple]]) -> str:
     for key in keys:
         value = values.get(key)
         if value is not None:
-            lines.append(f"[bold]{key}[/bold]: {_cell(value)}")
+            lines.append(f"[bold]{key}[/bold]: {escape(_cell(value))}")
     return "\n".join(lines)
 
 
-def _table(title: str, columns: list[str], shown: list[str], rows: list[tuple]):
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for column in shown:
-        table.add_column(column, overflow="fold", max_width=60 if column in _WIDE else None)
-    positions = [columns.index(c) for c in shown]
-    for row in rows:
-        table.add_row(*[_cell(row[i]) for i in positions])
-    return table
-
-
-def _cell(value: Any) -> str:
+def _cell(value: Any, day: str | None = None) -> str:
+    """A value as the view prints it; a time on the section's one ``day`` as its clock only."""
     if value is None:
         return ""
     if isinstance(value, float):
         return f"{value:.6f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:,.2f}"
-    if hasattr(value, "isoformat") and hasattr(value, "hour"):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    if isinstance(value, datetime):
+        return value.strftime("%H:%M:%S.%f" if day else "%Y-%m-%d %H:%M:%S.%f")[:-3]
     return str(_plain(value))
