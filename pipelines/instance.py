@@ -12,7 +12,8 @@ The generated ``dagster.yaml`` sets up:
 - SQLite storage in ``DAGSTER_HOME``, or Postgres when ``JOBLENS_DAGSTER_PG_URL`` is set
   when the file is generated (the file names the variable, never the URL itself). With
   SQLAlchemy 2.1 a bare ``postgresql://`` URL means psycopg 3; the installed driver is
-  psycopg2, so write ``postgresql+psycopg2://user@host:5432/db``.
+  psycopg2, so write ``postgresql+psycopg2://user@host:5432/db``. Another form is refused
+  with one line naming the variable and that form, before Dagster opens the storage.
 """
 
 from __future__ import annotations
@@ -104,13 +105,36 @@ def job_type_tags(job_type: str, priority: int | None = None, team: str | None =
 
 
 def ensure_dagster_home(home: Home) -> Path:
-    """Create ``DAGSTER_HOME`` with JobLens's ``dagster.yaml`` unless one is already there."""
+    """Create ``DAGSTER_HOME`` with JobLens's ``dagster.yaml`` unless one is already there;
+    when it reads ``$JOBLENS_DAGSTER_PG_URL``, that URL must name a driver that is installed."""
     path = dagster_home(home)
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
         config.write_text(yaml.safe_dump(instance_config(), sort_keys=False))
+    if PG_URL_ENV in config.read_text():
+        problem = postgres_url_problem(os.environ.get(PG_URL_ENV, ""))
+        if problem:
+            from pipelines.errors import JoblensError
+
+            raise JoblensError(f"{config}: {problem}")
     return path
+
+
+def postgres_url_problem(url: str) -> str | None:
+    """Why Dagster's Postgres storage cannot use ``url`` with the installed drivers, or None.
+    The message never repeats the URL past its scheme: it may hold a password."""
+    from importlib.util import find_spec
+
+    fix = "write it as postgresql+psycopg2://user[:password]@host:5432/database"
+    if not url:
+        return f"${PG_URL_ENV} is not set; {fix}"
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme == "postgresql+psycopg2" or (scheme in ("postgresql", "postgresql+psycopg") and find_spec("psycopg")):
+        return None
+    if scheme in ("postgresql", "postgresql+psycopg"):
+        return f"${PG_URL_ENV}: {scheme}:// means the psycopg 3 driver, which is not installed; {fix}"
+    return f"${PG_URL_ENV}: {scheme + '://' if scheme else 'that value'} is not a PostgreSQL URL Dagster can use; {fix}"
 
 
 def open_instance(home: Home):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 
 import pytest
@@ -74,3 +75,24 @@ def test_postgres_storage_selected_by_env(joblens_home, monkeypatch):
     finally:
         admin.cursor().execute(f"drop database if exists {name} with (force)")
         admin.close()
+
+
+@pytest.mark.parametrize("url, said", [
+    ("postgresql://ana:s3cret@127.0.0.1:5432/dagster", "postgresql:// means the psycopg 3 driver, which is not installed"),
+    ("postgres://ana:s3cret@127.0.0.1/dagster", "postgres:// is not a PostgreSQL URL Dagster can use"),
+    ("ana:s3cret@127.0.0.1/dagster", "that value is not a PostgreSQL URL Dagster can use"),
+])
+def test_a_postgres_url_dagster_cannot_use_is_one_line_naming_the_variable(joblens_home, monkeypatch, url, said):
+    if url.startswith("postgresql://") and importlib.util.find_spec("psycopg"):
+        pytest.skip("psycopg 3 is installed here, so postgresql:// is usable")
+    monkeypatch.setenv("JOBLENS_DAGSTER_PG_URL", url)
+    with pytest.raises(JoblensError) as raised:
+        open_instance(joblens_home)
+    message = str(raised.value)
+    assert message.count("\n") == 0 and "s3cret" not in message
+    assert message.startswith(f"{joblens_home.dagster / 'dagster.yaml'}: $JOBLENS_DAGSTER_PG_URL")
+    assert said in message and "postgresql+psycopg2://" in message
+    # the yaml was written and names the variable only; nothing was opened
+    assert "s3cret" not in (joblens_home.dagster / "dagster.yaml").read_text()
+    monkeypatch.setenv("JOBLENS_DAGSTER_PG_URL", "postgresql+psycopg2://ana@127.0.0.1:5432/dagster")
+    assert ensure_dagster_home(joblens_home) == joblens_home.dagster
