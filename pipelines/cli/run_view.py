@@ -43,6 +43,9 @@ _ERROR_DETAIL = {"stack_trace", "remediation", "doc_url"}
 _PROSE = {"message", "fields", "preview", "stack_trace", "remediation"}
 _PROSE_WIDEST, _PROSE_NARROWEST = 60, 14
 _PART_WIDEST = 20  # a longer unbroken part (a hash) folds
+# When columns must be left out, they go until every identifier takes two lines at most
+# (support_ticket_triage__inputs at 15, not 8 and four lines), at a width of up to this.
+_TWO_LINES_WIDEST = 24
 _PARTS = re.compile(r"[^_.-]*[_.-]+|[^_.-]+")
 
 
@@ -105,11 +108,12 @@ def _fitted(name: str, columns: list[str], shown: list[str], rows: list[tuple], 
     layout = [_Column(c, [row[columns.index(c)] for row in rows], day) for c in shown]
     complete = _narrowest(layout)
     omitted: list[str] = []
-    for column in NARROW_OMIT.get(name, ()):
-        if _narrowest(layout) <= width:
-            break
-        omitted += [c.name for c in layout if c.name == column]
-        layout = [c for c in layout if c.name != column]
+    if complete > width:  # columns must go: as many as leave every identifier two lines at most
+        for column in NARROW_OMIT.get(name, ()):
+            if _narrowest(layout, readable=True) <= width:
+                break
+            omitted += [c.name for c in layout if c.name == column]
+            layout = [c for c in layout if c.name != column]
     title = TITLES[name] if day is None else f"{TITLES[name]} · {day}"
     return _table(title, layout, _widths(layout, width)), omitted, complete
 
@@ -137,8 +141,16 @@ class _Column:
             self.widest = min(_PROSE_WIDEST, max(len(line) for t in [name, *self.texts] for line in t.splitlines() or [""]))
             self.narrowest = min(_PROSE_NARROWEST, self.widest)
         else:
-            self.narrowest = min(_PART_WIDEST, max(_Identifier(t).narrowest for t in [name, *self.texts]))
             self.widest = max(len(t) for t in [name, *self.texts])
+            self.narrowest = min(_PART_WIDEST, max(_Identifier(t).narrowest for t in [name, *self.texts]))
+
+    @property
+    def readable(self) -> int:
+        """The narrowest width at which every value takes two lines at most (identifiers; up to
+        _TWO_LINES_WIDEST), else the narrowest."""
+        if self.kind != "identifier":
+            return self.narrowest
+        return max(self.narrowest, min(_TWO_LINES_WIDEST, max(_two_lines(t) for t in [self.name, *self.texts])))
 
     @property
     def whole(self) -> bool:
@@ -149,16 +161,17 @@ def _overhead(count: int) -> int:
     return 2 * (count - 1)  # a space of padding and one of border between columns, none at the edges
 
 
-def _narrowest(layout: list[_Column]) -> int:
-    return sum(c.narrowest for c in layout) + _overhead(len(layout))
+def _narrowest(layout: list[_Column], readable: bool = False) -> int:
+    return sum(c.readable if readable else c.narrowest for c in layout) + _overhead(len(layout))
 
 
 def _widths(layout: list[_Column], width: int) -> list[int | None]:
     """Each column's width when the table must be narrower than its widest (else Rich's own)."""
     if sum(c.widest for c in layout) + _overhead(len(layout)) <= width:
         return [None] * len(layout)
-    widths = [c.narrowest for c in layout]
-    spare = max(0, width - _narrowest(layout))
+    readable = _narrowest(layout, readable=True) <= width
+    widths = [c.readable if readable else c.narrowest for c in layout]
+    spare = max(0, width - _narrowest(layout, readable))
     # Identifiers first, the shortest first, each whole or not at all: one line of a step key
     # or an error code reads better than a few more letters; prose shares what is left.
     for i in sorted(range(len(layout)), key=lambda i: layout[i].widest):
@@ -168,6 +181,12 @@ def _widths(layout: list[_Column], width: int) -> list[int | None]:
     prose = [i for i, c in enumerate(layout) if c.kind == "prose"]
     for rank, i in enumerate(sorted(prose, key=lambda i: layout[i].widest)):
         grant = min(layout[i].widest - widths[i], spare // (len(prose) - rank))
+        widths[i] += grant
+        spare -= grant
+    # what neither took widens the identifiers still folded, so they take fewer lines
+    folded = [i for i, c in enumerate(layout) if c.kind == "identifier" and widths[i] < c.widest]
+    for rank, i in enumerate(folded):
+        grant = min(layout[i].widest - widths[i], spare // (len(folded) - rank))
         widths[i] += grant
         spare -= grant
     return widths
@@ -188,6 +207,12 @@ def _table(title: str, layout: list[_Column], widths: list[int | None]):
     for i in range(len(layout[0].texts)):
         table.add_row(*[_Identifier(c.texts[i]) if c.kind == "identifier" else Text(c.texts[i]) for c in layout])
     return table
+
+
+def _two_lines(text: str) -> int:
+    """The narrowest width at which ``text`` takes two lines at most, broken after ``_``, ``.`` or ``-``."""
+    parts = _PARTS.findall(text)
+    return min([len(text)] + [max(len("".join(parts[:i])), len("".join(parts[i:]))) for i in range(1, len(parts))])
 
 
 class _Identifier:

@@ -99,4 +99,8 @@ def test_jobs_show_fits_the_width_and_keeps_every_step_key_whole(recorded, capsy
         assert note.startswith("narrow terminal: ") and note.endswith(" columns or use --format json")
         assert omitted and sorted(names + omitted) == sorted(STEP_COLUMNS) and not set(names) & set(omitted)
         assert {"step_key", "attempt", "status", "duration_s", "error_code"} <= set(names)
-        assert int(note.split("widen to ")[1].split()[0]) <= 140
+        assert int(note.split("widen to ")[1].split()[0]) <= 145
+        # a step key keeps a readable width: no key of up to 32 letters takes more than two lines
+        (key_a, key_b), (attempt_a, attempt_b) = column_spans(header + body)[:2]
+        first_lines = [i for i, line in enumerate(body) if line[attempt_a:attempt_b].strip()] + [len(body)]
+        assert max(b - a for a, b in zip(first_lines, first_lines[1:])) <= 2, "\n".join(header + body)
