@@ -24,8 +24,8 @@ WAREHOUSE = "warehouse"
 # row on this machine class, 0.4 and 0.7 s over 6M attempts. From epoch microseconds the same
 # values cost next to nothing, and a span over a day comes out exact (ICU's interval does not).
 MACROS = (
-    "create or replace temp macro utc_date(ts) as "
-    "date '1970-01-01' + cast(floor(epoch_us(ts) / 86400000000) as integer)",
+    ("create or replace temp macro utc_date(ts) as "
+     "date '1970-01-01' + cast(floor(epoch_us(ts) / 86400000000) as integer)"),
     "create or replace temp macro seconds_between(t0, t1) as (epoch_us(t1) - epoch_us(t0)) / 1e6",
 )
 

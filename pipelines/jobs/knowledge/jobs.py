@@ -14,7 +14,7 @@ from pipelines.jobs.knowledge.embedders import make_embedder
 from pipelines.jobs.knowledge.indexing import index_in_batches
 from pipelines.jobs.knowledge.store import KnowledgeStore, knowledge_path
 from pipelines.jobs.run_retry import RUN_RETRY_PROFILE_TAG
-from pipelines.jobs.workflows.loader import shipped_folder
+from pipelines.shipped import shipped_folder
 from pipelines.telemetry.resource import TelemetryResource
 
 SHIPPED_CORPUS = shipped_folder("knowledge")
