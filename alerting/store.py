@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from alerting.errors import AlertingError
-from pipelines.duckdb_files import connect_file
+from pipelines.duckdb_files import LOCK_MESSAGE, connect_file
 
 SCHEMA = """
 create table if not exists alert_state (
@@ -73,9 +73,9 @@ def open_store(home_root: Path):
     path = alerts_db(home_root)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = connect_waiting(path)
+        con = connect_file(path, wait_s=LOCK_WAIT_S)  # a sensor tick and a CLI call take turns
     except duckdb.IOException as exc:
-        if "lock" not in str(exc).lower():
+        if LOCK_MESSAGE not in str(exc):
             raise
         raise AlertingError(f"{path}: busy for {LOCK_WAIT_S:.0f}s (another JobLens process is evaluating alerts); try again") from None
     try:
@@ -84,10 +84,3 @@ def open_store(home_root: Path):
         yield con
     finally:
         con.close()
-
-
-def connect_waiting(path: Path, read_only: bool = False):
-    """``duckdb.connect`` that waits up to ``LOCK_WAIT_S`` while another process holds the file
-    (a sensor tick, a CLI call and a model refresh take turns); past the wait the lock error
-    is raised as DuckDB gave it."""
-    return connect_file(path, read_only=read_only, wait_s=LOCK_WAIT_S)
