@@ -33,9 +33,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lake import faults, reader
+from pipelines.lake import faults, inventory, reader
 from pipelines.models.catalog import Catalog
-from pipelines.models.state import MODELLED_TABLES, day_bytes
+from pipelines.models.state import MODELLED_TABLES
 from pipelines.models.warehouse import WAREHOUSE
 
 # Parquet bytes of the modelled tables per chunk (≈ 7 weeks of 2,700 runs a day). A full
@@ -56,13 +56,25 @@ def plan_chunks(lake: Path, budget: int) -> list[list[str]]:
     """Consecutive lake days (ISO dates) in chunks of at most ``budget`` bytes (one day at least)."""
     chunks: list[list[str]] = []
     size = 0
-    for day, nbytes in sorted(day_bytes(lake, MODELLED_TABLES).items()):
+    for day, nbytes in sorted(_day_bytes(lake, MODELLED_TABLES).items()):
         if not chunks or size + nbytes > budget:
             chunks.append([])
             size = 0
         chunks[-1].append(day)
         size += nbytes
     return chunks
+
+
+def _day_bytes(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> dict[str, int]:
+    """Bytes of Parquet per lake day in ``tables`` (compacted and landing files, from ``stat``;
+    files awaiting deletion count too: it sizes work, it is not a record)."""
+    out: dict[str, int] = {}
+    for table in tables:
+        for root in (lake / "tables", lake / "landing"):
+            for day in inventory.days(root, table):
+                files = inventory.parquet_files(root / table / f"date={day}")
+                out[day] = out.get(day, 0) + sum(p.stat().st_size for p in files)
+    return out
 
 
 def build(con: duckdb.DuckDBPyConnection, lake: Path, catalog: Catalog, names: list[str],

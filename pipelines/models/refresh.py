@@ -102,7 +102,7 @@ def _refresh(home, full, forced_days, models, memory_limit, run_audits, chunk_by
         staged = runner.stage_full(con, home.lake, catalog, selected, chunk_bytes) if full else []
         con.execute("begin transaction")
         try:
-            report = _materialize(con, home, catalog, selected, full, changed, staged)
+            report = _materialize(con, home, catalog, selected, full, changed, staged, fingerprints)
             if complete and report.mode != "up_to_date":
                 state.record_days(con, fingerprints, None if full else changed)
                 state.set_setting(con, VERSION_KEY, version)
@@ -141,11 +141,11 @@ def _needs_full(con, selected: list[str], version: str) -> bool:
 
 
 def _materialize(con, home: Home, catalog: Catalog, selected: list[str], full: bool, changed: set[str],
-                 staged: list[ModelResult]) -> RefreshReport:
+                 staged: list[ModelResult], fingerprints: dict[tuple[str, str], str]) -> RefreshReport:
     con.execute(f"use {WAREHOUSE}")
     if full:
         results = runner.run_full(con, home.lake, catalog, selected, staged)
-        return RefreshReport("full", sorted({d for _, d in state.lake_fingerprints(home.lake)}), 0, results)
+        return RefreshReport("full", sorted({d for _, d in fingerprints}), 0, results)
     if not changed:
         return RefreshReport("up_to_date")
     results, runs = runner.run_incremental(con, home.lake, catalog, selected, changed)

@@ -33,18 +33,6 @@ def lake_fingerprints(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> 
     return out
 
 
-def day_bytes(lake: Path, tables: tuple[str, ...] = MODELLED_TABLES) -> dict[str, int]:
-    """Bytes of Parquet per lake day in ``tables`` (compacted and landing files, from ``stat``;
-    files awaiting deletion count too: it sizes work, it is not a record)."""
-    out: dict[str, int] = {}
-    for table in tables:
-        for root in (lake / "tables", lake / "landing"):
-            for day in inventory.days(root, table):
-                files = inventory.parquet_files(root / table / f"date={day}")
-                out[day] = out.get(day, 0) + sum(p.stat().st_size for p in files)
-    return out
-
-
 def _day_fingerprint(lake: Path, table: str, day: str, has_landing: bool) -> str:
     digest = hashlib.sha256()
     manifest = inventory.table_day_dir(lake, table, day) / inventory.MANIFEST
@@ -53,15 +41,20 @@ def _day_fingerprint(lake: Path, table: str, day: str, has_landing: bool) -> str
         digest.update(f"m:{st.st_size}:{st.st_mtime_ns}".encode())
     except FileNotFoundError:
         pass
-    landing = lake / "landing" / table / f"date={day}"
-    try:
-        entries = sorted((e.name, e.stat().st_size) for e in os.scandir(landing) if e.name.endswith(".parquet")
-                         and not e.name.startswith(".")) if has_landing else []
-    except FileNotFoundError:
-        entries = []
-    for name, size in entries:
-        digest.update(f"l:{name}:{size}".encode())
+    if has_landing:
+        for name, size in _landing_files(lake / "landing" / table / f"date={day}"):
+            digest.update(f"l:{name}:{size}".encode())
     return digest.hexdigest()[:16]
+
+
+def _landing_files(folder: Path) -> list[tuple[str, int]]:
+    """(name, size) of the Parquet files in a landing folder, sorted; none when it has gone."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted((e.name, e.stat().st_size) for e in entries
+                          if e.name.endswith(".parquet") and not e.name.startswith("."))
+    except FileNotFoundError:
+        return []
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
