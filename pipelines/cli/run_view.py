@@ -17,6 +17,7 @@ import re
 import sys
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from pipelines.cli.output import Format, _plain
@@ -137,20 +138,16 @@ class _Column:
             self.kind = "identifier"
         if self.whole:
             self.narrowest = self.widest = max([_Identifier(name, header=True).widest] + [len(t) for t in self.texts])
+            self.readable = self.narrowest
         elif self.kind == "prose":
             self.widest = min(_PROSE_WIDEST, max(len(line) for t in [name, *self.texts] for line in t.splitlines() or [""]))
-            self.narrowest = min(_PROSE_NARROWEST, self.widest)
+            self.narrowest = self.readable = min(_PROSE_NARROWEST, self.widest)
         else:
-            self.widest = max(len(t) for t in [name, *self.texts])
-            self.narrowest = min(_PART_WIDEST, max(_Identifier(t).narrowest for t in [name, *self.texts]))
-
-    @property
-    def readable(self) -> int:
-        """The narrowest width at which every value takes two lines at most (identifiers; up to
-        _TWO_LINES_WIDEST), else the narrowest."""
-        if self.kind != "identifier":
-            return self.narrowest
-        return max(self.narrowest, min(_TWO_LINES_WIDEST, max(_two_lines(t) for t in [self.name, *self.texts])))
+            identifiers = [_Identifier(t) for t in [name, *self.texts]]
+            self.widest = max(i.widest for i in identifiers)
+            self.narrowest = min(_PART_WIDEST, max(i.narrowest for i in identifiers))
+            # every value in two lines at most, when columns are left out to make room
+            self.readable = max(self.narrowest, min(_TWO_LINES_WIDEST, max(i.two_lines for i in identifiers)))
 
     @property
     def whole(self) -> bool:
@@ -209,12 +206,6 @@ def _table(title: str, layout: list[_Column], widths: list[int | None]):
     return table
 
 
-def _two_lines(text: str) -> int:
-    """The narrowest width at which ``text`` takes two lines at most, broken after ``_``, ``.`` or ``-``."""
-    parts = _PARTS.findall(text)
-    return min([len(text)] + [max(len("".join(parts[:i])), len("".join(parts[i:]))) for i in range(1, len(parts))])
-
-
 class _Identifier:
     """Text that wraps only after an underscore, dot or dash; a part wider than the column folds.
 
@@ -228,8 +219,12 @@ class _Identifier:
         self.narrowest = max(len(p) for p in self.parts)
         self.widest = len(text)
         if header:
-            two_lines = next(w for w in range(self.narrowest, len(text) + 1) if len(self.lines(w)) <= 2)
-            self.widest = len(text) if len(text) - two_lines <= 2 else two_lines
+            self.widest = len(text) if len(text) - self.two_lines <= 2 else self.two_lines
+
+    @cached_property
+    def two_lines(self) -> int:
+        """The narrowest width at which it takes two lines at most."""
+        return next(w for w in range(self.narrowest, len(self.text) + 1) if len(self.lines(w)) <= 2)
 
     def lines(self, width: int) -> list[str]:
         lines = [""]
