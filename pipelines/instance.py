@@ -18,7 +18,10 @@ The generated ``dagster.yaml`` sets up:
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,14 +107,32 @@ def job_type_tags(job_type: str, priority: int | None = None, team: str | None =
     return tags
 
 
+@contextmanager
+def _setup_lock(path: Path) -> Iterator[None]:
+    """Held while a process writes ``dagster.yaml`` or opens the instance's storage.
+
+    Dagster creates a fresh SQLite storage without a lock of its own: two processes opening a
+    new ``DAGSTER_HOME`` at once both create the tables and both stamp the schema version,
+    and every later open fails on "more than one head". JobLens processes wait here instead.
+    """
+    with open(path / ".joblens-setup.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def ensure_dagster_home(home: Home) -> Path:
     """Create ``DAGSTER_HOME`` with JobLens's ``dagster.yaml`` unless one is already there;
     when it reads ``$JOBLENS_DAGSTER_PG_URL``, that URL must name a driver that is installed."""
+    from pipelines.lake.files import publish
+
     path = dagster_home(home)
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
     if not config.exists():
-        config.write_text(yaml.safe_dump(instance_config(), sort_keys=False))
+        text = yaml.safe_dump(instance_config(), sort_keys=False)
+        with _setup_lock(path):
+            if not config.exists():
+                publish(config, lambda tmp: tmp.write_text(text))
     if PG_URL_ENV in config.read_text():
         problem = postgres_url_problem(os.environ.get(PG_URL_ENV, ""))
         if problem:
@@ -144,12 +165,13 @@ def open_instance(home: Home):
     from pipelines.errors import JoblensError
 
     path = ensure_dagster_home(home)
-    try:
-        instance = DagsterInstance.from_config(str(path))
-    except Exception as exc:  # Dagster raises many types for a bad dagster.yaml or storage
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise JoblensError(f"cannot open the Dagster instance in {path}: {first}") from None
-    ensure_compaction_pool(instance)
+    with _setup_lock(path):
+        try:
+            instance = DagsterInstance.from_config(str(path))
+        except Exception as exc:  # Dagster raises many types for a bad dagster.yaml or storage
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise JoblensError(f"cannot open the Dagster instance in {path}: {first}") from None
+        ensure_compaction_pool(instance)
     return instance
 
 

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import sqlite3
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
@@ -96,3 +100,33 @@ def test_a_postgres_url_dagster_cannot_use_is_one_line_naming_the_variable(joble
     assert "s3cret" not in (joblens_home.dagster / "dagster.yaml").read_text()
     monkeypatch.setenv("JOBLENS_DAGSTER_PG_URL", "postgresql+psycopg2://ana@127.0.0.1:5432/dagster")
     assert ensure_dagster_home(joblens_home) == joblens_home.dagster
+
+
+OPENER = """
+import sys, time
+from pathlib import Path
+from pipelines.home import resolve_home
+from pipelines.instance import open_instance
+
+go = Path(sys.argv[1])
+while not go.exists():
+    time.sleep(0.005)
+open_instance(resolve_home()).dispose()
+"""
+
+
+def test_processes_opening_a_new_home_at_once_leave_one_storage_version(joblens_home, tmp_path):
+    # Dagster's SQLite storage has no lock of its own around creating its tables: openers
+    # racing on a new DAGSTER_HOME each stamped a schema version, and every later open failed.
+    script = tmp_path / "opener.py"
+    script.write_text(OPENER)
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, str(script), str(go)], stderr=subprocess.PIPE) for _ in range(4)]
+    time.sleep(3.0)  # every opener imported and waiting
+    go.touch()
+    failures = [p.communicate(timeout=120)[1].decode()[-300:] for p in procs if p.wait(timeout=120) != 0]
+    assert failures == []
+    for db in ("history/runs.db", "history/runs/index.db", "schedules/schedules.db"):
+        with sqlite3.connect(joblens_home.dagster / db) as con:
+            assert con.execute("select count(*) from alembic_version").fetchone() == (1,), db
+    open_instance(joblens_home).dispose()
