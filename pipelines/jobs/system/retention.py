@@ -26,6 +26,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from pipelines.errors import JoblensError
 from pipelines.lake import inventory, reader
 from pipelines.lake import schema as lake_schema
@@ -109,10 +112,10 @@ def apply_lake_retention(lake: Path, policy: dict[str, int], important: set[str]
 def _expire_day(lake: Path, table: str, day: str, important: set[str]) -> tuple[int, int]:
     con = reader.connect(lake, tables=(table,), days={day})
     try:
-        rows = con.execute(f"select * from {table}").to_arrow_table()  # table name from the schema registry
+        rows = con.sql(f"select * from {table}").to_arrow_table()  # table name from the schema registry
     finally:
         con.close()
-    keep = rows.filter([run_id in important for run_id in rows.column("run_id").to_pylist()])
+    keep = rows.filter(pc.is_in(rows.column("run_id"), value_set=pa.array(sorted(important), pa.string())))
     if keep.num_rows:
         write_landing(lake / ARCHIVE, table, conform(table, keep))  # durable before anything is deleted
     _delete_day(lake, table, day)
