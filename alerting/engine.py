@@ -20,9 +20,10 @@ from alerting.ledger import DeliveryReport, deliver_pending
 from alerting.metrics import METRICS, MetricContext, Sample, run_sql_metric
 from alerting.rules import Rule, RuleSet, load_rules, rule_files
 from alerting.state import load_alerts, mark_episode, record_transition, recent_changes, save_alert
-from alerting.store import LOCK_WAIT_S, open_store
+from alerting.store import open_store
 from alerting.suppression import active_silences, suppression
 from pipelines.duckdb_files import connect_file
+from pipelines.models.warehouse import WAREHOUSE_WAIT_S
 
 
 
@@ -86,7 +87,7 @@ def collect_samples(home_root: Path, rules: list[Rule], now: datetime, errors: l
         errors.append(f"{warehouse}: the warehouse is not built yet (run joblens refresh); alert states left unchanged")
         return {}
     try:
-        con = connect_file(warehouse, read_only=True, wait_s=LOCK_WAIT_S)  # a refresh holds it for a moment
+        con = connect_file(warehouse, read_only=True, wait_s=WAREHOUSE_WAIT_S)  # a refresh holds it for a while
     except duckdb.Error as exc:
         errors.append(f"{warehouse}: cannot open the warehouse: {exc}")
         return {}

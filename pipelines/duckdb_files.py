@@ -18,13 +18,14 @@ import duckdb
 LOCK_MESSAGE = "Could not set lock on file"
 
 
-def connect_file(path: Path, read_only: bool = False, wait_s: float = 30.0) -> duckdb.DuckDBPyConnection:
+def connect_file(path: Path, read_only: bool = False, wait_s: float = 30.0,
+                 config: dict | None = None) -> duckdb.DuckDBPyConnection:
     """``duckdb.connect(path)``, retried while another process holds the file's lock."""
     deadline = time.monotonic() + wait_s
     delay = 0.02
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=config or {})
         except duckdb.IOException as exc:
             if LOCK_MESSAGE not in str(exc) or time.monotonic() + delay > deadline:
                 raise

@@ -17,11 +17,9 @@ from typing import Any, Iterator
 import duckdb
 
 from pipelines.duckdb_files import LOCK_MESSAGE, connect_file
+from pipelines.models.warehouse import WAREHOUSE_WAIT_S
 from reports.errors import ReportError
 from reports.period import Period
-
-# A full refresh of a year of history holds the warehouse ≈ 20 s.
-LOCK_WAIT_S = 120.0
 
 # The model tables the reports read (the report assets depend on these in Dagster).
 REQUIRED_TABLES = (
@@ -33,7 +31,7 @@ _PARAM = re.compile(r"\$([a-z_]+)")
 
 
 @contextmanager
-def open_warehouse(path: str | Path, wait_s: float = LOCK_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_warehouse(path: str | Path, wait_s: float = WAREHOUSE_WAIT_S) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-only connection. The warehouse file is shared with the refresh,
     which holds it alone while it writes: wait up to ``wait_s`` for it to let go."""
     path = Path(path)

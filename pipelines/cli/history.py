@@ -20,10 +20,7 @@ from pipelines.duckdb_files import connect_file
 from pipelines.errors import JoblensError
 from pipelines.home import Home
 from pipelines.lake import reader
-from pipelines.models.warehouse import define_macros
-
-# A refresh holds the warehouse for seconds at most; wait that long rather than fail.
-WAREHOUSE_WAIT_S = 15.0
+from pipelines.models.warehouse import WAREHOUSE_WAIT_S, define_macros
 
 RUN_COLUMNS = ("run_id", "job_name", "job_type", "status", "trigger", "trigger_source", "queued_at", "started_at",
                "duration_s", "queue_wait_s", "step_count", "step_retries", "cost_usd", "error_code")

@@ -12,12 +12,16 @@ from typing import Iterator
 
 import duckdb
 
+from pipelines.duckdb_files import connect_file
 from pipelines.errors import JoblensError
 from pipelines.home import Home
 
 MEMORY_LIMIT_ENV = "JOBLENS_DUCKDB_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT = "1GB"
 WAREHOUSE = "warehouse"
+# How long anything that opens the warehouse waits for another process to let go of it: a
+# full refresh of a year of history holds it ≈ 20 s, a report or a query a moment.
+WAREHOUSE_WAIT_S = 120.0
 
 # Per-row time conversions the models use. Times are UTC instants; DuckDB turns a timestamptz
 # into a date, or the difference of two into seconds, through ICU's calendar: ~60 and ~120 ns a
@@ -80,7 +84,7 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
 
 def _connect(home: Home, config: dict, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        return duckdb.connect(str(home.warehouse), read_only=read_only, config=config)
+        return connect_file(home.warehouse, read_only=read_only, wait_s=WAREHOUSE_WAIT_S, config=config)
     except duckdb.IOException as exc:
         raise JoblensError(f"cannot open warehouse {home.warehouse}: {str(exc).splitlines()[0]}") from None
     except duckdb.InvalidInputException as exc:
