@@ -190,5 +190,7 @@ def ensure_workspace(home: Home) -> Path:
     workspace = {"load_from": [{"python_module": {"module_name": "pipelines.definitions", "location_name": "joblens"}}]}
     text = yaml.safe_dump(workspace, sort_keys=False)
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        from pipelines.lake.files import publish
+
+        publish(path, lambda tmp: tmp.write_text(text))
     return path

@@ -71,12 +71,12 @@ def ui(
     port: int = typer.Option(3000, help="Port of the webserver."),
 ) -> None:
     """Open the Dagster UI (webserver + daemon) on JobLens's code location and instance."""
-    from pipelines.instance import ensure_dagster_home, ensure_workspace, open_instance
+    from pipelines.instance import ensure_workspace, open_instance
 
     home = resolve_home().ensure()
     open_instance(home).dispose()  # storage created here, under JobLens's lock, not by the UI's processes
-    env = dict(os.environ, DAGSTER_HOME=str(ensure_dagster_home(home)), JOBLENS_HOME=str(home.root))
-    workspace = ensure_workspace(home)
+    workspace = ensure_workspace(home)  # beside dagster.yaml, in DAGSTER_HOME
+    env = dict(os.environ, DAGSTER_HOME=str(workspace.parent), JOBLENS_HOME=str(home.root))
     cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(workspace), "-h", host, "-p", str(port)]
     typer.echo(f"Dagster UI on http://{host}:{port} (DAGSTER_HOME={env['DAGSTER_HOME']})")
     raise typer.Exit(subprocess.call(cmd, env=env))

@@ -23,11 +23,11 @@ from typing import Any
 from pipelines.cli.output import Format, _plain
 
 Record = dict[str, tuple[list[str], list[tuple]]]
+# The sections of a run's record, in the order they print, with their titles.
 TITLES = {
     "timeline": "Lifecycle", "steps": "Steps (one row per attempt)", "errors": "Errors", "logs": "Logs",
     "snapshots": "Data snapshots", "model_calls": "Model calls and cost", "resources": "Resource use",
 }
-SECTIONS = ("timeline", "steps", "errors", "logs", "snapshots", "model_calls", "resources")
 # A pipe or a file has no width of its own: it gets $COLUMNS when set, else at least this.
 PIPE_WIDTH = 140
 # Left out in this order, only as many as the console's width needs. A step's tokens, cost,
@@ -87,7 +87,7 @@ def _render_rich(run_id: str, record: Record, console) -> None:
     from rich.panel import Panel
 
     console.print(Panel(_summary(record["run"]), title=f"run {run_id}", expand=False))
-    for name in SECTIONS:
+    for name in TITLES:
         columns, rows = record[name]
         if not rows:
             console.print(f"[dim]{TITLES[name]}: none recorded[/dim]")
