@@ -24,6 +24,9 @@ from pipelines.models.warehouse import WAREHOUSE_WAIT_S, define_macros
 
 RUN_COLUMNS = ("run_id", "job_name", "job_type", "status", "trigger", "trigger_source", "queued_at", "started_at",
                "duration_s", "queue_wait_s", "step_count", "step_retries", "cost_usd", "error_code")
+# What `jobs list` leaves out first on a narrow console, in this order.
+RUN_COLUMNS_NARROW_OMIT = ("trigger_source", "started_at", "queue_wait_s", "step_count", "trigger", "job_type",
+                           "step_retries", "cost_usd")
 
 
 @contextmanager

@@ -116,7 +116,7 @@ def jobs_list_command(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """List job runs, newest first: status, timing, retries, cost and error code."""
-    from pipelines.cli.history import list_runs, open_history, parse_moment
+    from pipelines.cli.history import RUN_COLUMNS_NARROW_OMIT, list_runs, open_history, parse_moment
     from pipelines.lake.schema import JOB_TYPES, RUN_STATUSES
 
     if status is not None and status not in RUN_STATUSES:
@@ -126,7 +126,7 @@ def jobs_list_command(
     lower = parse_moment(since, "--since") if since else None
     upper = parse_moment(until, "--until", end_of_day=True) if until else None
     with open_history(resolve_home()) as con:
-        emit_relation(list_runs(con, status, job_type, lower, upper, search, limit), fmt)
+        emit_relation(list_runs(con, status, job_type, lower, upper, search, limit), fmt, omit=RUN_COLUMNS_NARROW_OMIT)
 
 
 @jobs_app.command("show")

@@ -43,8 +43,10 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Format.table, title: str | None = None) -> None:
-    """Print ``rows`` (tuples in ``columns`` order) to stdout in ``fmt``."""
+def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Format.table, title: str | None = None,
+         omit: Sequence[str] = ()) -> None:
+    """Print ``rows`` (tuples in ``columns`` order) to stdout in ``fmt``. A table fits the console
+    (``pipelines.cli.fitted``); on a narrow one the ``omit`` columns go first, in that order."""
     if fmt is Format.json:
         json.dump([{c: _plain(v) for c, v in zip(columns, row)} for row in rows], sys.stdout, indent=1, default=str)
         sys.stdout.write("\n")
@@ -53,19 +55,12 @@ def emit(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: Format = Fo
         writer.writerow(columns)
         writer.writerows([[_plain(v) for v in row] for row in rows])
     else:
-        from rich.console import Console
-        from rich.table import Table
+        from pipelines.cli import fitted
 
-        table = Table(title=title, show_lines=False)
-        for column in columns:
-            table.add_column(str(column), overflow="fold")
-        for row in rows:
-            table.add_row(*[_cell(v) for v in row])
-        # A terminal gets its own width; a pipe or file gets wide lines rather than folded cells.
-        console = Console()
-        Console(width=None if console.is_terminal else 240).print(table)
+        out = fitted.console()
+        fitted.fit(title, columns, rows, out.width, _cell, omit).print(out)
 
 
-def emit_relation(relation, fmt: Format = Format.table, title: str | None = None) -> None:
+def emit_relation(relation, fmt: Format = Format.table, title: str | None = None, omit: Sequence[str] = ()) -> None:
     """Print a DuckDB relation or cursor result."""
-    emit([d[0] for d in relation.description], relation.fetchall(), fmt, title)
+    emit([d[0] for d in relation.description], relation.fetchall(), fmt, title, omit)

@@ -128,6 +128,34 @@ def test_jobs_list_time_window(home, capsys):
     assert code == 1 and "--status" in err
 
 
+def _first_column(out: str) -> list[str]:
+    """The first column's text on each body line of a printed table (up to the first blank column)."""
+    lines = out.splitlines()
+    rule = next(i for i, line in enumerate(lines) if line and set(line.strip()) == {"─"})
+    body = lines[rule + 1:]
+    body = body[:next((i for i, line in enumerate(body) if line.startswith("narrow terminal")), len(body))]
+    width = next(i for i in range(1, max(map(len, body))) if all(len(line) <= i or line[i] == " " for line in body))
+    return [line[:width].strip() for line in body if line[:width].strip()]
+
+
+@pytest.mark.parametrize("columns", [80, 240])
+def test_jobs_list_table_fits_the_console_and_wraps_run_ids_at_dashes(home, capsys, monkeypatch, columns):
+    newest = [r["run_id"] for r in _listed(capsys, "--limit", "4")]
+    monkeypatch.setenv("COLUMNS", str(columns))
+    code, out, err = cli(capsys, "jobs", "list", "--limit", "4")
+    assert code == 0, err
+    assert max(len(line) for line in out.splitlines()) <= columns
+    pieces = _first_column(out)
+    assert "".join(pieces) == "".join(newest)
+    if columns == 240:  # room for everything: each run id whole on its line, nothing left out
+        assert pieces == newest and "narrow terminal" not in out
+    else:  # a narrow console: ids break only after a dash, the least needed columns go
+        assert all(p.endswith("-") or any(r.endswith(p) for r in newest) for p in pieces)
+        note = out[out.index("narrow terminal: "):].replace("\n", " ")
+        assert note.startswith("narrow terminal: trigger_source, started_at")
+        assert "job_name" not in note and "status" not in note.split("not shown")[0]
+
+
 @pytest.mark.slow
 def test_jobs_list_reads_fct_runs_once_refreshed(capsys, joblens_home):
     from pipelines.models.refresh import refresh
